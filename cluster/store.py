@@ -1,0 +1,741 @@
+"""The store: the only code that writes cluster objects.
+
+Every write, from the admin, the command line, the dashboard, the Kubernetes API or a
+controller, comes through here. In one transaction the store:
+
+- defaults and validates the object (Kubernetes' own rules and messages, `cluster.manifests`),
+- hands out the cluster's next resourceVersions (strictly increasing per cluster: the counter
+  row stays locked until commit, so versions become visible in order),
+- bumps `metadata.generation` when the spec changes,
+- writes the object and its typed columns, and appends one change-log row per write,
+- and, after commit, announces which keys changed to its subscribers (the controllers' engine
+  and the live pages). Announcements carry keys only, never object state.
+
+The `*_many` functions are the batched forms: one counter update, one bulk insert per model and
+one change-log insert per batch, whatever the number of objects.
+"""
+from __future__ import annotations
+
+import copy
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Iterable
+
+from django.db import connection, transaction
+
+from cluster import manifests
+from cluster.errors import AlreadyExists, BadRequest, Conflict, Invalid, NotFound
+from cluster.kinds import resource_for, resource_for_manifest
+from cluster.models import MODELS, Change, Cluster, KubeObject
+from cluster.timeutil import format_time, parse_time
+
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+MAX_GENERATE_NAME_BASE = 58  # 63 - 5 random characters
+DAEMONSET_TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
+
+
+@dataclass(frozen=True)
+class Touched:
+    """A key that changed, and what a subscriber needs to map it to the keys that care."""
+
+    type: str  # ADDED, MODIFIED, DELETED
+    kind: str
+    namespace: str
+    name: str
+    uid: str
+    owner_kind: str = ""
+    owner_name: str = ""
+    node_name: str = ""
+    deleting: bool = False
+
+
+Subscriber = Callable[[int, list[Touched]], None]
+_subscribers: list[Subscriber] = []
+_in_transaction: list[Callable[[Cluster, list[Touched]], None]] = []
+
+
+def subscribe(fn: Subscriber) -> None:
+    """Call `fn(cluster_id, touched)` after each commit that changed objects."""
+    if fn not in _subscribers:
+        _subscribers.append(fn)
+
+
+def unsubscribe(fn: Subscriber) -> None:
+    if fn in _subscribers:
+        _subscribers.remove(fn)
+
+
+def subscribe_in_transaction(fn: Callable[[Cluster, list[Touched]], None]) -> None:
+    """Call `fn(cluster, touched)` inside the writing transaction (the controllers' work queue
+    is filled there, so a wake-up commits or rolls back with the write that caused it)."""
+    if fn not in _in_transaction:
+        _in_transaction.append(fn)
+
+
+def _announce(cluster_id: int, touched: list[Touched]) -> None:
+    for fn in list(_subscribers):
+        fn(cluster_id, touched)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def model_for(kind: str) -> type[KubeObject]:
+    return MODELS[kind]
+
+
+def get(cluster: Cluster, kind: str, namespace: str, name: str) -> KubeObject:
+    model = model_for(kind)
+    ns = namespace if model.namespaced else ""
+    obj = model.objects.filter(cluster=cluster, namespace=ns, name=name).first()
+    if obj is None:
+        raise NotFound.of(kind, name)
+    return obj
+
+
+def now(cluster: Cluster) -> datetime:
+    """The cluster's simulated time, as stored (every process agrees on it)."""
+    return Cluster.objects.values_list("sim_now", flat=True).get(pk=cluster.pk)
+
+
+# --- counters ------------------------------------------------------------------------------
+
+
+def _bump_counters(cluster: Cluster, *, rvs: int = 0, names: int = 0) -> tuple[int, int, datetime]:
+    """Take `rvs` resourceVersions and `names` name draws; returns the last of each and now.
+
+    One UPDATE ... RETURNING: the row stays locked until commit, which serialises writers.
+    """
+    table = Cluster._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} SET resource_version = resource_version + %s, "
+            f"name_counter = name_counter + %s WHERE id = %s "
+            f"RETURNING resource_version, name_counter, sim_now",
+            [rvs, names, cluster.pk],
+        )
+        rv, counter, sim_now = cur.fetchone()
+    if isinstance(sim_now, str):  # SQLite returns text through RETURNING
+        sim_now = parse_time(sim_now)
+    return rv, counter, sim_now
+
+
+def _draw(seed: int, counter: int) -> random.Random:
+    return random.Random(f"{seed}:{counter}")
+
+
+def name_suffix(rng: random.Random) -> str:
+    return "".join(rng.choice(NAME_ALPHABET) for _ in range(5))
+
+
+# --- object preparation ----------------------------------------------------------------------
+
+
+def _controller_ref(meta: dict) -> dict:
+    for ref in meta.get("ownerReferences") or []:
+        if ref.get("controller"):
+            return ref
+    return {}
+
+
+def _columns(model: type[KubeObject], obj: dict) -> dict:
+    meta = obj["metadata"]
+    ref = _controller_ref(meta)
+    deletion = meta.get("deletionTimestamp")
+    return {
+        "namespace": meta.get("namespace", ""),
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "resource_version": int(meta["resourceVersion"]),
+        "generation": int(meta.get("generation") or 0),
+        "creation_timestamp": parse_time(meta["creationTimestamp"]),
+        "deletion_timestamp": parse_time(deletion) if deletion else None,
+        "labels": meta.get("labels") or {},
+        "owner_uid": ref.get("uid", ""),
+        "owner_kind": ref.get("kind", ""),
+        "owner_name": ref.get("name", ""),
+        "metadata": meta,
+        "spec": obj.get("spec") or {},
+        "status": obj.get("status") or {},
+        **model.index_columns(obj),
+    }
+
+
+def _touched(type_: str, obj: dict) -> Touched:
+    meta = obj["metadata"]
+    ref = _controller_ref(meta)
+    return Touched(
+        type=type_,
+        kind=obj["kind"],
+        namespace=meta.get("namespace", ""),
+        name=meta["name"],
+        uid=meta["uid"],
+        owner_kind=ref.get("kind", ""),
+        owner_name=ref.get("name", ""),
+        node_name=(obj.get("spec") or {}).get("nodeName") or "" if obj["kind"] == "Pod" else "",
+        deleting=bool(meta.get("deletionTimestamp")),
+    )
+
+
+def _check_kind(obj: dict) -> str:
+    if not isinstance(obj, dict):
+        raise BadRequest("the object must be a mapping")
+    try:
+        return resource_for_manifest(obj.get("apiVersion", ""), obj.get("kind", "")).kind
+    except LookupError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _validated(obj: dict, old: dict | None = None) -> dict:
+    try:
+        return manifests.prepare(obj, old)
+    except manifests.InvalidError as exc:
+        raise Invalid(exc) from None
+
+
+def _spec_of(obj: dict) -> object:
+    """What counts as the spec for generation purposes."""
+    if obj["kind"] == "ControllerRevision":
+        return obj.get("data")
+    return obj.get("spec")
+
+
+def _registered_node_status(obj: dict, now_s: str) -> dict:
+    """The status a kubelet reports when it registers a node (when a manifest gave none)."""
+    status = copy.deepcopy(obj.get("status") or {})
+    capacity = {"cpu": "4", "memory": "16Gi", "pods": "110", "ephemeral-storage": "100Gi"}
+    status.setdefault("capacity", capacity)
+    status.setdefault("allocatable", dict(status["capacity"]))
+    status.setdefault(
+        "conditions",
+        [
+            {
+                "type": "Ready",
+                "status": "True",
+                "reason": "KubeletReady",
+                "message": "kubelet is posting ready status",
+                "lastHeartbeatTime": now_s,
+                "lastTransitionTime": now_s,
+            }
+        ],
+    )
+    status.setdefault("addresses", [{"type": "Hostname", "address": obj["metadata"]["name"]}])
+    status.setdefault(
+        "nodeInfo",
+        {
+            "kubeletVersion": "v1.32.0",
+            "kubeProxyVersion": "v1.32.0",
+            "osImage": "Simulated Linux",
+            "kernelVersion": "6.1.0-sim",
+            "containerRuntimeVersion": "containerd://1.7.0-sim",
+            "operatingSystem": "linux",
+            "architecture": "amd64",
+        },
+    )
+    return status
+
+
+def _reset_status_on_create(obj: dict, now_s: str) -> None:
+    """What each kind's create strategy does to a status sent by the client."""
+    kind = obj["kind"]
+    if kind == "Node":
+        obj["status"] = _registered_node_status(obj, now_s)
+    elif kind == "Pod":
+        obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+    elif kind == "DaemonSet":
+        obj["status"] = {
+            "currentNumberScheduled": 0,
+            "numberMisscheduled": 0,
+            "desiredNumberScheduled": 0,
+            "numberReady": 0,
+        }
+    elif kind in ("Job", "CronJob"):
+        obj["status"] = {}
+    elif kind == "Namespace":
+        obj["status"] = {"phase": "Active"}
+
+
+DEFAULT_TOLERATION_SECONDS = 300
+DEFAULT_TOLERATION_KEYS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+
+
+def _admit_pod(obj: dict) -> None:
+    """The DefaultTolerationSeconds admission plugin: tolerate not-ready/unreachable for 300 s."""
+    tolerations = obj.setdefault("spec", {}).setdefault("tolerations", [])
+    for key in DEFAULT_TOLERATION_KEYS:
+        if not any(t.get("key") == key and t.get("effect") in ("NoExecute", None, "") for t in tolerations):
+            tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute",
+                                "tolerationSeconds": DEFAULT_TOLERATION_SECONDS})
+
+
+# --- create --------------------------------------------------------------------------------
+
+
+def create(cluster: Cluster, obj: dict, *, dry_run: bool = False) -> dict:
+    """Create one object from a Kubernetes-shaped dict; returns the stored object."""
+    return create_many(cluster, [obj], dry_run=dry_run)[0]
+
+
+@transaction.atomic
+def create_many(cluster: Cluster, objs: Iterable[dict], *, dry_run: bool = False) -> list[dict]:
+    """Create objects in one batch. A bad object rejects the whole batch: nothing is stored."""
+    objs = [copy.deepcopy(o) for o in objs]
+    if not objs:
+        return []
+    kinds = [_check_kind(o) for o in objs]
+    _, last_counter, sim_now = _bump_counters(cluster, names=len(objs))
+    now_s = format_time(sim_now)
+    first_counter = last_counter - len(objs) + 1
+    prepared = []
+    for i, (kind, obj) in enumerate(zip(kinds, objs)):
+        res = resource_for(kind)
+        meta = obj.setdefault("metadata", {}) or {}
+        obj["metadata"] = meta
+        rng = _draw(cluster.seed, first_counter + i)
+        meta["uid"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"][:MAX_GENERATE_NAME_BASE] + name_suffix(rng)
+        if res.namespaced:
+            meta["namespace"] = meta.get("namespace") or "default"
+        else:
+            meta.pop("namespace", None)
+        meta["creationTimestamp"] = now_s
+        meta["generation"] = 1
+        for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields"):
+            meta.pop(key, None)
+        if kind == "DaemonSet":
+            meta.setdefault("annotations", {})[DAEMONSET_TEMPLATE_GENERATION] = "1"
+        _reset_status_on_create(obj, now_s)
+        if kind == "Pod":
+            _admit_pod(obj)
+        prepared.append(_validated(obj))
+    _check_namespaces(cluster, prepared)
+    _check_unique(cluster, prepared)
+    if dry_run:
+        return prepared
+    rv_last, _, _ = _bump_counters(cluster, rvs=len(prepared))
+    rv = rv_last - len(prepared)
+    by_model: dict[type[KubeObject], list[KubeObject]] = {}
+    changes = []
+    for obj in prepared:
+        rv += 1
+        obj["metadata"]["resourceVersion"] = str(rv)
+        model = model_for(obj["kind"])
+        by_model.setdefault(model, []).append(model(cluster=cluster, **_columns(model, obj)))
+        changes.append(_change(cluster, Change.ADDED, obj))
+    for model, rows in by_model.items():
+        model.objects.bulk_create(rows, batch_size=500)
+    _log(cluster, changes, [_touched(Change.ADDED, o) for o in prepared])
+    return prepared
+
+
+def _check_namespaces(cluster: Cluster, objs: list[dict]) -> None:
+    wanted = {o["metadata"]["namespace"] for o in objs if "namespace" in o["metadata"]}
+    if not wanted:
+        return
+    created_here = {o["metadata"]["name"] for o in objs if o["kind"] == "Namespace"}
+    known = set(
+        model_for("Namespace").objects.filter(cluster=cluster, name__in=wanted).values_list("name", flat=True)
+    )
+    missing = sorted(wanted - known - created_here)
+    if missing:
+        raise NotFound.of("Namespace", missing[0])
+
+
+def _check_unique(cluster: Cluster, objs: list[dict]) -> None:
+    seen: set[tuple[str, str, str]] = set()
+    by_kind: dict[str, list[dict]] = {}
+    for obj in objs:
+        key = (obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+        if key in seen:
+            raise AlreadyExists.of(key[0], key[2])
+        seen.add(key)
+        by_kind.setdefault(obj["kind"], []).append(obj)
+    for kind, group in by_kind.items():
+        names = {o["metadata"]["name"] for o in group}
+        existing = set(
+            model_for(kind)
+            .objects.filter(cluster=cluster, name__in=names)
+            .values_list("namespace", "name")
+        )
+        for obj in group:
+            if (obj["metadata"].get("namespace", ""), obj["metadata"]["name"]) in existing:
+                raise AlreadyExists.of(kind, obj["metadata"]["name"])
+
+
+# --- update / patch ------------------------------------------------------------------------
+
+
+def update(cluster: Cluster, obj: dict, *, subresource: str | None = None, dry_run: bool = False) -> dict:
+    """Replace an object (PUT). A resourceVersion in the body must match the stored one."""
+    kind = _check_kind(obj)
+    meta = obj.get("metadata") or {}
+    current = get(cluster, kind, meta.get("namespace", "default"), meta.get("name", ""))
+    expected = meta.get("resourceVersion")
+    if expected and str(expected) != str(current.resource_version):
+        raise Conflict.of(kind, current.name)
+    return update_many(cluster, [(current, obj)], subresource=subresource, dry_run=dry_run)[0]
+
+
+@transaction.atomic
+def update_many(
+    cluster: Cluster,
+    pairs: Iterable[tuple[KubeObject, dict]],
+    *,
+    subresource: str | None = None,
+    dry_run: bool = False,
+) -> list[dict]:
+    """Write new versions of stored objects. Unchanged objects are not written at all."""
+    results: list[dict] = []
+    pending: list[tuple[KubeObject, dict, dict]] = []
+    for current, new in pairs:
+        old = current.to_dict()
+        merged = _merge_for_update(old, copy.deepcopy(new), subresource)
+        if merged == old:
+            results.append(old)
+            continue
+        if subresource not in ("status", "binding"):
+            merged = _validated(merged, old)
+        pending.append((current, old, merged))
+        results.append(merged)
+    if dry_run or not pending:
+        return results
+    rv_last, _, sim_now = _bump_counters(cluster, rvs=len(pending))
+    rv = rv_last - len(pending)
+    changes, touched, to_save, to_remove = [], [], [], []
+    for current, _old, merged in pending:
+        rv += 1
+        merged["metadata"]["resourceVersion"] = str(rv)
+        if _deletion_complete(merged):
+            to_remove.append(current)
+            merged_type = Change.DELETED
+        else:
+            for field, value in _columns(type(current), merged).items():
+                setattr(current, field, value)
+            to_save.append(current)
+            merged_type = Change.MODIFIED
+        changes.append(_change(cluster, merged_type, merged))
+        touched.append(_touched(merged_type, merged))
+    _save(to_save)
+    _remove(to_remove)
+    _log(cluster, changes, touched)
+    return results
+
+
+def update_status(obj: KubeObject, status: dict) -> dict:
+    """A controller's status write; a no-op when nothing changed."""
+    new = obj.to_dict()
+    new["status"] = status
+    return update_many(obj.cluster, [(obj, new)], subresource="status")[0]
+
+
+def _merge_for_update(old: dict, new: dict, subresource: str | None) -> dict:
+    """Carry over what a client cannot change through this endpoint, and bump generation."""
+    new.setdefault("metadata", {})
+    meta = new["metadata"]
+    old_meta = old["metadata"]
+    if subresource == "status":
+        result = copy.deepcopy(old)
+        result["status"] = new.get("status") or {}
+        return result
+    if subresource == "binding":  # pods/binding: the scheduler sets the node (and PodScheduled)
+        result = copy.deepcopy(old)
+        result["spec"]["nodeName"] = (new.get("spec") or {}).get("nodeName")
+        result["status"] = new.get("status") or {}
+        return result
+    for key in ("uid", "creationTimestamp", "namespace", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
+        if key in old_meta:
+            meta[key] = old_meta[key]
+        else:
+            meta.pop(key, None)
+    meta["name"] = old_meta["name"]
+    meta["resourceVersion"] = old_meta["resourceVersion"]
+    if old["kind"] in ("Event",):
+        return new
+    if old["kind"] != "ControllerRevision":
+        new["status"] = old.get("status", {})
+        new.setdefault("spec", {})
+    if _spec_of(new) != _spec_of(old):
+        meta["generation"] = int(old_meta.get("generation") or 1) + 1
+        if old["kind"] == "DaemonSet":
+            old_t = (old.get("spec") or {}).get("template")
+            if (new.get("spec") or {}).get("template") != old_t:
+                annotations = meta.setdefault("annotations", {})
+                prev = int((old_meta.get("annotations") or {}).get(DAEMONSET_TEMPLATE_GENERATION, "1"))
+                annotations[DAEMONSET_TEMPLATE_GENERATION] = str(prev + 1)
+    if old["kind"] == "DaemonSet":
+        annotations = meta.setdefault("annotations", {})
+        annotations.setdefault(
+            DAEMONSET_TEMPLATE_GENERATION,
+            (old_meta.get("annotations") or {}).get(DAEMONSET_TEMPLATE_GENERATION, "1"),
+        )
+    return new
+
+
+def patch(
+    cluster: Cluster,
+    kind: str,
+    namespace: str,
+    name: str,
+    body,
+    *,
+    patch_type: str = "merge",
+    subresource: str | None = None,
+    dry_run: bool = False,
+) -> dict:
+    """Patch an object: `merge` (RFC 7386), `json` (RFC 6902), `strategic` or `apply`."""
+    from cluster import patching
+
+    current = get(cluster, kind, namespace, name)
+    old = current.to_dict()
+    new = patching.apply_patch(old, body, patch_type)
+    expected = (new.get("metadata") or {}).get("resourceVersion")
+    if expected and str(expected) != str(current.resource_version):
+        raise Conflict.of(kind, name)
+    return update_many(cluster, [(current, new)], subresource=subresource, dry_run=dry_run)[0]
+
+
+# --- delete --------------------------------------------------------------------------------
+
+
+def delete(
+    cluster: Cluster,
+    kind: str,
+    namespace: str,
+    name: str,
+    *,
+    grace_period_seconds: int | None = None,
+    propagation_policy: str | None = None,
+    dry_run: bool = False,
+) -> dict:
+    """Delete an object as the API server does.
+
+    Pods bound to a node delete gracefully: they get a deletionTimestamp and stay (STATUS
+    Terminating) until the kubelet has stopped them. An object with finalizers stays until its
+    finalizers are removed. `Foreground` adds the `foregroundDeletion` finalizer; `Orphan`
+    removes this owner from its dependants' ownerReferences; `Background` (the default) leaves
+    the dependants to the garbage collector.
+    """
+    current = get(cluster, kind, namespace, name)
+    return delete_many(
+        cluster,
+        [current],
+        grace_period_seconds=grace_period_seconds,
+        propagation_policy=propagation_policy,
+        dry_run=dry_run,
+    )[0]
+
+
+@transaction.atomic
+def delete_many(
+    cluster: Cluster,
+    objs: Iterable[KubeObject],
+    *,
+    grace_period_seconds: int | None = None,
+    propagation_policy: str | None = None,
+    dry_run: bool = False,
+) -> list[dict]:
+    objs = list(objs)
+    if not objs:
+        return []
+    sim_now = now(cluster)
+    results, removals, modifications = [], [], []
+    for current in objs:
+        obj = current.to_dict()
+        meta = obj["metadata"]
+        grace = _grace_period(obj, grace_period_seconds)
+        if propagation_policy == "Foreground" and "foregroundDeletion" not in (meta.get("finalizers") or []):
+            meta.setdefault("finalizers", []).append("foregroundDeletion")
+        if meta.get("deletionTimestamp"):
+            if obj["kind"] == "Pod" and grace is not None and grace < int(meta.get("deletionGracePeriodSeconds", 0)):
+                meta["deletionGracePeriodSeconds"] = grace  # a shorter grace period wins
+                meta["deletionTimestamp"] = format_time(sim_now + timedelta(seconds=grace))
+        else:
+            meta["deletionTimestamp"] = format_time(sim_now + timedelta(seconds=grace or 0))
+            if obj["kind"] == "Pod":
+                meta["deletionGracePeriodSeconds"] = grace or 0
+            elif meta.get("finalizers"):
+                meta["deletionGracePeriodSeconds"] = 0
+        if _deletion_complete(obj):
+            removals.append((current, obj))
+        else:
+            modifications.append((current, obj))
+        results.append(obj)
+    if dry_run:
+        return results
+    if propagation_policy == "Orphan":
+        _orphan_dependants(cluster, [c for c, _ in removals + modifications])
+    written = len(removals) + len(modifications)
+    rv_last, _, _ = _bump_counters(cluster, rvs=written)
+    rv = rv_last - written
+    changes, touched = [], []
+    for current, obj in removals:
+        rv += 1
+        obj["metadata"]["resourceVersion"] = str(rv)
+        changes.append(_change(cluster, Change.DELETED, obj))
+        touched.append(_touched(Change.DELETED, obj))
+    for current, obj in modifications:
+        rv += 1
+        obj["metadata"]["resourceVersion"] = str(rv)
+        for field, value in _columns(type(current), obj).items():
+            setattr(current, field, value)
+        changes.append(_change(cluster, Change.MODIFIED, obj))
+        touched.append(_touched(Change.MODIFIED, obj))
+    _remove([c for c, _ in removals])
+    _save([c for c, _ in modifications])
+    _log(cluster, changes, touched)
+    return results
+
+
+def _grace_period(obj: dict, requested: int | None) -> int | None:
+    """Pods that are not running anywhere, or have finished, go at once (as the pod strategy)."""
+    if obj["kind"] != "Pod":
+        return requested
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
+        return 0
+    if requested is not None:
+        return requested
+    return int(spec.get("terminationGracePeriodSeconds", 30))
+
+
+def _deletion_complete(obj: dict) -> bool:
+    meta = obj["metadata"]
+    if not meta.get("deletionTimestamp") or meta.get("finalizers"):
+        return False
+    return obj["kind"] != "Pod" or int(meta.get("deletionGracePeriodSeconds", 0)) == 0
+
+
+def _orphan_dependants(cluster: Cluster, owners: list[KubeObject]) -> None:
+    uids = {o.uid for o in owners}
+    for model in MODELS.values():
+        dependants = list(model.objects.filter(cluster=cluster, owner_uid__in=uids))
+        pairs = []
+        for dep in dependants:
+            new = dep.to_dict()
+            refs = [r for r in new["metadata"].get("ownerReferences", []) if r.get("uid") not in uids]
+            if refs:
+                new["metadata"]["ownerReferences"] = refs
+            else:
+                new["metadata"].pop("ownerReferences", None)
+            pairs.append((dep, new))
+        update_many(cluster, pairs)
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+def record_event(
+    cluster: Cluster,
+    involved: dict,
+    type_: str,
+    reason: str,
+    message: str,
+    *,
+    component: str,
+) -> None:
+    """Record a core/v1 Event about `involved`, counting repeats as the event recorder does."""
+    record_events(cluster, [(involved, type_, reason, message)], component=component)
+
+
+@transaction.atomic
+def record_events(cluster: Cluster, items: list[tuple[dict, str, str, str]], *, component: str) -> None:
+    from cluster.models import Event
+
+    if not items:
+        return
+    sim_now, counter = Cluster.objects.values_list("sim_now", "name_counter").get(pk=cluster.pk)
+    now_s = format_time(sim_now)
+    # Event names are "<object>.<hex>" (the recorder uses the time in nanoseconds); the name
+    # counter keeps two batches at the same simulated instant apart.
+    stamp = int(sim_now.timestamp()) * 10**9 + counter * 1000
+    uids = {inv["metadata"]["uid"] for inv, *_ in items}
+    existing = {
+        (e.involved_uid, e.reason, e.body.get("message"), e.body.get("source", {}).get("component")): e
+        for e in Event.objects.filter(cluster=cluster, involved_uid__in=uids)
+    }
+    new, repeats = [], []
+    for i, (involved, type_, reason, message) in enumerate(items):
+        meta = involved["metadata"]
+        found = existing.get((meta["uid"], reason, message, component))
+        if found is not None:
+            body = found.to_dict()
+            body["count"] = int(body.get("count", 1)) + 1
+            body["lastTimestamp"] = now_s
+            repeats.append((found, body))
+            continue
+        new.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {
+                    "name": f"{meta['name']}.{stamp + i:x}",
+                    "namespace": meta.get("namespace") or "default",
+                },
+                "involvedObject": {
+                    "kind": involved["kind"],
+                    "namespace": meta.get("namespace", ""),
+                    "name": meta["name"],
+                    "uid": meta["uid"],
+                    "apiVersion": involved["apiVersion"],
+                    "resourceVersion": meta.get("resourceVersion", ""),
+                },
+                "reason": reason,
+                "message": message,
+                "source": {"component": component},
+                "firstTimestamp": now_s,
+                "lastTimestamp": now_s,
+                "count": 1,
+                "type": type_,
+                "reportingComponent": component,
+                "reportingInstance": "",
+            }
+        )
+    if new:
+        create_many(cluster, new)
+    if repeats:
+        update_many(cluster, repeats)
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _change(cluster: Cluster, type_: str, obj: dict) -> Change:
+    meta = obj["metadata"]
+    return Change(
+        cluster=cluster,
+        resource_version=int(meta["resourceVersion"]),
+        type=type_,
+        kind=obj["kind"],
+        namespace=meta.get("namespace", ""),
+        name=meta["name"],
+        uid=meta["uid"],
+        object=obj,
+    )
+
+
+def _save(rows: list[KubeObject]) -> None:
+    by_model: dict[type[KubeObject], list[KubeObject]] = {}
+    for row in rows:
+        by_model.setdefault(type(row), []).append(row)
+    for model, group in by_model.items():
+        fields = [f.name for f in model._meta.concrete_fields if not f.primary_key and f.name != "cluster"]
+        model.objects.bulk_update(group, fields, batch_size=500)
+
+
+def _remove(rows: list[KubeObject]) -> None:
+    by_model: dict[type[KubeObject], list[int]] = {}
+    for row in rows:
+        by_model.setdefault(type(row), []).append(row.pk)
+    for model, pks in by_model.items():
+        model.objects.filter(pk__in=pks).delete()
+
+
+def _log(cluster: Cluster, changes: list[Change], touched: list[Touched]) -> None:
+    Change.objects.bulk_create(changes, batch_size=500)
+    for fn in _in_transaction:
+        fn(cluster, touched)
+    cluster_id = cluster.pk
+    transaction.on_commit(lambda: _announce(cluster_id, touched))

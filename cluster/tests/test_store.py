@@ -1,0 +1,239 @@
+"""The store: the one write path. Resource versions, generations, the change log, names."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from cluster import store
+from cluster.bootstrap import ensure_cluster, node_manifest
+from cluster.errors import AlreadyExists, Conflict, Invalid, NotFound
+from cluster.models import Change, DaemonSet, Node, Pod
+
+pytestmark = pytest.mark.django_db
+
+DAEMONSET = {
+    "apiVersion": "apps/v1",
+    "kind": "DaemonSet",
+    "metadata": {"name": "my-first-daemonset"},
+    "spec": {
+        "selector": {"matchLabels": {"app": "my-first-daemonset"}},
+        "template": {
+            "metadata": {"labels": {"app": "my-first-daemonset"}},
+            "spec": {"containers": [{"name": "c", "image": "nginx:latest"}]},
+        },
+    },
+}
+
+
+def pod(name: str | None = None, **meta) -> dict:
+    metadata = {"name": name} if name else {}
+    metadata.update(meta)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata,
+            "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}}
+
+
+@pytest.fixture
+def cluster():
+    return ensure_cluster()
+
+
+def test_default_cluster_and_namespaces_exist(cluster):
+    assert cluster.name == "default"
+    names = set(store.model_for("Namespace").objects.filter(cluster=cluster).values_list("name", flat=True))
+    assert {"default", "kube-system"} <= names
+
+
+def test_create_assigns_metadata_and_logs_the_change(cluster):
+    created = store.create(cluster, copy.deepcopy(DAEMONSET))
+    meta = created["metadata"]
+    assert meta["namespace"] == "default"
+    assert meta["generation"] == 1
+    assert len(meta["uid"]) == 36
+    assert meta["creationTimestamp"] == "2026-01-01T00:00:00Z"
+    row = DaemonSet.objects.get(name="my-first-daemonset")
+    assert row.to_dict() == created
+    change = Change.objects.filter(cluster=cluster).latest("resource_version")
+    assert (change.type, change.kind, change.name) == ("ADDED", "DaemonSet", "my-first-daemonset")
+    assert str(change.resource_version) == meta["resourceVersion"]
+
+
+def test_resource_versions_strictly_increase(cluster):
+    rvs = [int(store.create(cluster, pod(f"p{i}"))["metadata"]["resourceVersion"]) for i in range(5)]
+    batch = store.create_many(cluster, [pod(f"q{i}") for i in range(5)])
+    rvs += [int(o["metadata"]["resourceVersion"]) for o in batch]
+    assert rvs == sorted(rvs) and len(set(rvs)) == len(rvs)
+    logged = list(Change.objects.filter(cluster=cluster).values_list("resource_version", flat=True))
+    assert logged == sorted(logged) and len(set(logged)) == len(logged)
+
+
+def test_generate_name_uses_the_kubernetes_alphabet_and_the_seed(cluster):
+    created = store.create(cluster, pod(generateName="my-first-daemonset-"))
+    name = created["metadata"]["name"]
+    suffix = name.removeprefix("my-first-daemonset-")
+    assert len(suffix) == 5 and set(suffix) <= set(store.NAME_ALPHABET)
+
+
+def test_names_replay_identically_from_the_same_seed(cluster):
+    cluster.refresh_from_db()
+    start = cluster.name_counter
+    first = [store.create(cluster, pod(generateName="x-"))["metadata"]["name"] for _ in range(3)]
+    Pod.objects.all().delete()
+    type(cluster).objects.filter(pk=cluster.pk).update(name_counter=start)
+    cluster.refresh_from_db()
+    again = [store.create(cluster, pod(generateName="x-"))["metadata"]["name"] for _ in range(3)]
+    assert first == again
+
+
+def test_generation_bumps_only_when_the_spec_changes(cluster):
+    store.create(cluster, copy.deepcopy(DAEMONSET))
+    live = DaemonSet.objects.get().to_dict()
+    live["metadata"]["labels"] = {"team": "infra"}
+    assert store.update(cluster, live)["metadata"]["generation"] == 1
+    live = DaemonSet.objects.get().to_dict()
+    live["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.27"
+    updated = store.update(cluster, live)
+    assert updated["metadata"]["generation"] == 2
+    assert updated["metadata"]["annotations"]["deprecated.daemonset.template.generation"] == "2"
+
+
+def test_an_unchanged_update_writes_nothing(cluster):
+    store.create(cluster, copy.deepcopy(DAEMONSET))
+    before = Change.objects.count()
+    live = DaemonSet.objects.get().to_dict()
+    store.update(cluster, live)
+    store.update_status(DaemonSet.objects.get(), live["status"])
+    assert Change.objects.count() == before
+
+
+def test_a_stale_resource_version_conflicts(cluster):
+    store.create(cluster, copy.deepcopy(DAEMONSET))
+    stale = DaemonSet.objects.get().to_dict()
+    fresh = copy.deepcopy(stale)
+    fresh["metadata"]["labels"] = {"a": "b"}
+    store.update(cluster, fresh)
+    stale["metadata"]["labels"] = {"a": "c"}
+    with pytest.raises(Conflict) as exc:
+        store.update(cluster, stale)
+    assert exc.value.kubectl_message() == (
+        'Error from server (Conflict): Operation cannot be fulfilled on daemonsets.apps "my-first-daemonset": '
+        "the object has been modified; please apply your changes to the latest version and try again"
+    )
+
+
+def test_status_writes_leave_the_spec_alone(cluster):
+    store.create(cluster, copy.deepcopy(DAEMONSET))
+    row = DaemonSet.objects.get()
+    new_status = {**row.status, "desiredNumberScheduled": 3}
+    store.update_status(row, new_status)
+    row = DaemonSet.objects.get()
+    assert row.status["desiredNumberScheduled"] == 3
+    assert row.generation == 1
+
+
+def test_duplicate_create_is_rejected(cluster):
+    store.create(cluster, copy.deepcopy(DAEMONSET))
+    with pytest.raises(AlreadyExists) as exc:
+        store.create(cluster, copy.deepcopy(DAEMONSET))
+    assert exc.value.message == 'daemonsets.apps "my-first-daemonset" already exists'
+
+
+def test_a_bad_object_rejects_the_whole_batch(cluster):
+    bad = copy.deepcopy(DAEMONSET)
+    bad["metadata"]["name"] = "bad"
+    bad["spec"]["template"]["metadata"]["labels"] = {"app": "other"}
+    before = (Change.objects.count(), DaemonSet.objects.count())
+    with pytest.raises(Invalid):
+        store.create_many(cluster, [copy.deepcopy(DAEMONSET), bad])
+    assert (Change.objects.count(), DaemonSet.objects.count()) == before
+
+
+def test_missing_namespace_is_not_found(cluster):
+    with pytest.raises(NotFound) as exc:
+        store.create(cluster, pod("p", namespace="nope"))
+    assert exc.value.message == 'namespaces "nope" not found'
+
+
+def test_bound_pods_delete_gracefully(cluster):
+    store.create(cluster, node_manifest("node-1"))
+    created = pod("web")
+    created["spec"]["nodeName"] = "node-1"
+    store.create(cluster, created)
+    result = store.delete(cluster, "Pod", "default", "web")
+    assert result["metadata"]["deletionTimestamp"] == "2026-01-01T00:00:30Z"
+    assert result["metadata"]["deletionGracePeriodSeconds"] == 30
+    assert Pod.objects.filter(name="web").exists()
+    store.delete(cluster, "Pod", "default", "web", grace_period_seconds=0)
+    assert not Pod.objects.filter(name="web").exists()
+    assert Change.objects.filter(name="web").latest("resource_version").type == "DELETED"
+
+
+def test_unbound_pods_go_at_once(cluster):
+    store.create(cluster, pod("waiting"))
+    store.delete(cluster, "Pod", "default", "waiting")
+    assert not Pod.objects.filter(name="waiting").exists()
+
+
+def test_finalizers_hold_an_object_until_removed(cluster):
+    created = pod("held")
+    created["metadata"]["finalizers"] = ["example.com/hold"]
+    store.create(cluster, created)
+    store.delete(cluster, "Pod", "default", "held")
+    row = Pod.objects.get(name="held")
+    assert row.deletion_timestamp is not None
+    live = row.to_dict()
+    live["metadata"]["finalizers"] = []
+    store.update(cluster, live)
+    assert not Pod.objects.filter(name="held").exists()
+
+
+def test_orphan_deletion_strips_owner_references(cluster):
+    ds = store.create(cluster, copy.deepcopy(DAEMONSET))
+    child = pod("child")
+    child["metadata"]["ownerReferences"] = [
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": ds["metadata"]["name"],
+         "uid": ds["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+    ]
+    store.create(cluster, child)
+    store.delete(cluster, "DaemonSet", "default", "my-first-daemonset", propagation_policy="Orphan")
+    row = Pod.objects.get(name="child")
+    assert row.owner_uid == "" and "ownerReferences" not in row.metadata
+
+
+def test_node_registration_reports_ready_with_capacity(cluster):
+    created = store.create(cluster, node_manifest("node-1"))
+    assert created["status"]["allocatable"]["pods"] == "110"
+    row = Node.objects.get(name="node-1")
+    assert row.ready == "True" and not row.unschedulable
+
+
+def test_strategic_merge_patch_merges_containers_by_name(cluster):
+    store.create(cluster, copy.deepcopy(DAEMONSET))
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}}
+    patched = store.patch(cluster, "DaemonSet", "default", "my-first-daemonset", patch, patch_type="strategic")
+    container = patched["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "nginx:1.27"
+    assert container["terminationMessagePath"] == "/dev/termination-log"  # kept from the live object
+
+
+def test_events_count_repeats(cluster):
+    ds = store.create(cluster, copy.deepcopy(DAEMONSET))
+    for _ in range(3):
+        store.record_event(cluster, ds, "Warning", "SelectingAll", "msg", component="daemonset-controller")
+    event = store.model_for("Event").objects.get(involved_uid=ds["metadata"]["uid"])
+    assert event.to_dict()["count"] == 3
+
+
+def test_announcements_come_after_commit_with_keys_only(cluster, django_capture_on_commit_callbacks):
+    seen = []
+
+    def listener(cluster_id, touched):
+        seen.append((cluster_id, [(t.type, t.kind, t.name) for t in touched]))
+
+    store.subscribe(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            store.create(cluster, pod("p1"))
+        assert seen == [(cluster.pk, [("ADDED", "Pod", "p1")])]
+    finally:
+        store.unsubscribe(listener)

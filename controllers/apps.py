@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class ControllersConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "controllers"
+    verbose_name = "Controllers"
+
+    def ready(self):
+        from cluster import store
+        from controllers import mapping, worker
+        from controllers import daemonset, kubelet, lifecycle, scheduler  # noqa: F401  (register handlers)
+
+        store.subscribe_in_transaction(mapping.enqueue_touched)
+        store.subscribe(worker.nudge)

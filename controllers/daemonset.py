@@ -1,0 +1,154 @@
+"""The DaemonSet controller: observe, plan (`daemonset_plan`, pure), act through the store.
+
+One pass of `reconcile_daemonset(step, "namespace/name")`, as `syncDaemonSet` does it:
+claim pods (adopt matching orphans, release owned pods that stopped matching), construct the
+revision history (ControllerRevisions), plan per node, create pods in slow-start batches and
+delete pods (each with its `SuccessfulCreate`/`SuccessfulDelete` event), clean old revisions,
+and write the status only when it changed. Every node's verdict is kept (the latest, for
+"why is there no pod on node-4?") and the actions go to the decision log.
+"""
+from __future__ import annotations
+
+from cluster import store
+from cluster.models import ControllerRevision, DaemonSet, Node, Pod
+from cluster.selectors import matches, selector_requirements
+from controllers import daemonset_plan as plan_
+from controllers.engine import Result, Step, per_key, register
+from controllers.models import ControllerMemory
+
+COMPONENT = "daemonset-controller"
+QUIET_VERDICTS = {"keep"}
+
+
+def _memory(step: Step, ds: DaemonSet) -> ControllerMemory:
+    memory, _ = ControllerMemory.objects.get_or_create(
+        cluster=step.cluster, owner_uid=ds.uid, controller="daemonset", defaults={"data": {}}
+    )
+    return memory
+
+
+def claim_pods(step: Step, ds: dict) -> list[dict]:
+    """The pods this DaemonSet controls, adopting orphans and releasing strays (ClaimPods)."""
+    meta = ds["metadata"]
+    reqs = selector_requirements((ds.get("spec") or {}).get("selector"))
+    rows = Pod.objects.filter(cluster=step.cluster, namespace=meta["namespace"]).filter(
+        owner_uid__in=[meta["uid"], ""]
+    )
+    owned, adopt, release = [], [], []
+    for pod in rows:
+        obj = pod.to_dict()
+        matching = bool(reqs) and matches(reqs, obj["metadata"].get("labels"))
+        if pod.owner_uid == meta["uid"]:
+            (owned if matching else release).append((pod, obj))
+        elif matching and not obj["metadata"].get("deletionTimestamp"):
+            adopt.append((pod, obj))
+    if adopt:
+        for _, obj in adopt:
+            obj["metadata"].setdefault("ownerReferences", []).append(plan_.controller_ref(ds))
+        store.update_many(step.cluster, adopt)
+        owned += adopt
+    if release:
+        for _, obj in release:
+            obj["metadata"]["ownerReferences"] = [
+                r for r in obj["metadata"].get("ownerReferences", []) if r.get("uid") != meta["uid"]
+            ]
+        store.update_many(step.cluster, release)
+    return [obj for _, obj in owned]
+
+
+def sync_history(step: Step, ds_row: DaemonSet, pods: list[dict]) -> tuple[str, "plan_.HistoryPlan"]:
+    """constructHistory: make sure the current template has a ControllerRevision."""
+    ds = ds_row.to_dict()
+    rows = {r.name: r for r in ControllerRevision.objects.filter(cluster=step.cluster, owner_uid=ds_row.uid)}
+    history = plan_.plan_history(ds, [r.to_dict() for r in rows.values()], pods)
+    if history.update:
+        store.update_many(step.cluster, [(rows[h["metadata"]["name"]], h) for h in history.update])
+    if history.delete:
+        store.delete_many(step.cluster, [rows[n] for n in history.delete])
+    if history.relabel_pods:
+        relabel = Pod.objects.filter(cluster=step.cluster, owner_uid=ds_row.uid, name__in=history.relabel_pods)
+        pairs = []
+        for pod in relabel:
+            obj = pod.to_dict()
+            obj["metadata"].setdefault("labels", {})[plan_.CONTROLLER_REVISION_HASH_LABEL] = history.current_hash
+            pairs.append((pod, obj))
+        store.update_many(step.cluster, pairs)
+    if history.create:
+        store.create(step.cluster, history.create)
+    return history.current_hash, history
+
+
+def reconcile_daemonset(step: Step, key: str) -> Result:
+    namespace, _, name = key.partition("/")
+    row = DaemonSet.objects.filter(cluster=step.cluster, namespace=namespace, name=name).first()
+    if row is None or row.deletion_timestamp:
+        return Result.done()  # gone: the garbage collector removes its pods
+    ds = row.to_dict()
+    pods = claim_pods(step, ds)
+    current_hash, history = sync_history(step, row, pods)
+    if history.collision_count is not None:
+        ds.setdefault("status", {})["collisionCount"] = history.collision_count
+    nodes = [n.to_dict() for n in Node.objects.filter(cluster=step.cluster).order_by("name")]
+    memory = _memory(step, row)
+    plan = plan_.plan_daemonset(ds, nodes, pods, now=step.now, current_hash=current_hash,
+                                backoff=memory.data.get("backoff"))
+    created = _create_pods(step, ds, plan)
+    deleted = _delete_pods(step, plan)
+    events = [(ds, e.type, e.reason, e.message) for e in plan.events]
+    events += [(ds, "Normal", "SuccessfulCreate", f"Created pod: {n}") for n in created]
+    events += [(ds, "Normal", "SuccessfulDelete", f"Deleted pod: {n}") for n in deleted]
+    store.record_events(step.cluster, events, component=COMPONENT)
+    doomed = history.cleanup(pods)
+    if doomed:
+        store.delete_many(step.cluster, list(ControllerRevision.objects.filter(
+            cluster=step.cluster, owner_uid=row.uid, name__in=doomed)))
+    fresh = DaemonSet.objects.get(pk=row.pk)
+    if plan.status_changed(fresh.status):
+        store.update_status(fresh, {**fresh.status, **plan.status})
+    _remember(step, row, memory, plan, created)
+    return Result.after(plan.requeue_after)
+
+
+def _create_pods(step: Step, ds: dict, plan: "plan_.DaemonSetPlan") -> list[str]:
+    """syncNodes: slow-start batches 1, 2, 4, ... (all succeed at once here: no API errors)."""
+    nodes = list(plan.create_on)
+    created: list[str] = []
+    start = 0
+    for size in plan_.slow_start_batches(len(nodes)):
+        batch = [plan.pod_for(ds, node) for node in nodes[start:start + size]]
+        start += size
+        created += [o["metadata"]["name"] for o in store.create_many(step.cluster, batch)]
+    return created
+
+
+def _delete_pods(step: Step, plan: "plan_.DaemonSetPlan") -> list[str]:
+    if not plan.delete:
+        return []
+    rows = list(Pod.objects.filter(cluster=step.cluster, name__in=plan.delete))
+    store.delete_many(step.cluster, rows)
+    return [r.name for r in rows]
+
+
+def _remember(step: Step, row: DaemonSet, memory: ControllerMemory, plan, created: list[str]) -> None:
+    """Keep the per-node verdicts (the latest) and log what changed since the last pass."""
+    verdicts = {d.node: {"verdict": d.verdict, "reason": d.reason, "message": d.message} for d in plan.decisions}
+    previous = memory.data.get("nodes", {})
+    by_node = dict(zip(plan.create_on, created))
+    for d in plan.decisions:
+        before = previous.get(d.node, {})
+        if d.verdict in QUIET_VERDICTS and before.get("verdict") in QUIET_VERDICTS | {None, "create"}:
+            continue
+        if before.get("message") == d.message and d.verdict not in ("create", "delete", "delete-extra"):
+            continue
+        message = d.message + (f" → created {by_node[d.node]}" if d.node in by_node else "")
+        step.decide(COMPONENT, d.verdict, message, kind="DaemonSet", namespace=row.namespace, name=row.name, node=d.node)
+    for note in plan.notes:
+        if note not in memory.data.get("notes", []):
+            step.decide(COMPONENT, "note", note, kind="DaemonSet", namespace=row.namespace, name=row.name)
+    data = {"backoff": plan.backoff, "nodes": verdicts, "notes": list(plan.notes)}
+    if data != memory.data:
+        memory.data = data
+        memory.save(update_fields=["data"])
+
+
+register("daemonset", per_key(reconcile_daemonset))

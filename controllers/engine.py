@@ -1,0 +1,172 @@
+"""The engine: pops due keys in order, jumps the cluster's clock to them, runs their handler.
+
+A key is `"<handler>:<name>"` (`daemonset:default/fluentd`, `kubelet:default/pi-x7k2p`,
+`scheduler:`). Handlers are level-triggered: they get the key only, re-read the state, act
+through the store, and return when they want to be woken again. The store's in-transaction
+hook (`controllers.mapping`) turns every write into the keys that care, so a handler's own
+writes wake whoever must react to them.
+
+`step()` runs one batch (every key due at the earliest due time); `run_until(t)` steps until
+nothing is due by `t`, then sets the clock to `t`; `run_until_idle()` fast-forwards from event
+to event. Errors retry with exponential back-off on the simulated clock, never in a hot loop.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from django.db import transaction
+
+from cluster.clock import SimClock
+from cluster.models import Cluster
+from controllers import queue
+from controllers.models import Decision, WorkItem
+
+log = logging.getLogger(__name__)
+
+ERROR_BACKOFF_BASE = 1.0  # seconds of simulated time
+ERROR_BACKOFF_MAX = 300.0
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a handler wants next: nothing, or to be woken after `requeue_after` seconds."""
+
+    requeue_after: float | None = None
+
+    @classmethod
+    def done(cls) -> "Result":
+        return cls()
+
+    @classmethod
+    def after(cls, seconds: float | None) -> "Result":
+        return cls(seconds)
+
+
+@dataclass
+class Step:
+    """What a handler gets besides its keys: the cluster, the time, and a decision recorder."""
+
+    cluster: Cluster
+    now: datetime
+    decisions: list[Decision] = field(default_factory=list)
+
+    def decide(self, controller: str, verb: str, message: str, *, kind: str = "", namespace: str = "",
+               name: str = "", node: str = "") -> None:
+        self.decisions.append(
+            Decision(cluster=self.cluster, time=self.now, controller=controller, verb=verb, message=message,
+                     kind=kind, namespace=namespace, name=name, node=node)
+        )
+
+
+# handler(step, names) -> {name: Result}; batch handlers get every due name of their kind at once
+Handler = Callable[[Step, list[str]], dict[str, Result]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def register(prefix: str, handler: Handler) -> None:
+    HANDLERS[prefix] = handler
+
+
+def per_key(fn: Callable[[Step, str], Result]) -> Handler:
+    """Adapt a one-key reconciler (`reconcile_daemonset(step, key)`) to the batch signature."""
+
+    def handler(step: Step, names: list[str]) -> dict[str, Result]:
+        return {name: fn(step, name) for name in names}
+
+    handler.__name__ = fn.__name__
+    return handler
+
+
+def split_key(key: str) -> tuple[str, str]:
+    prefix, _, name = key.partition(":")
+    return prefix, name
+
+
+class Engine:
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+        self.clock = SimClock(cluster)
+
+    def enqueue(self, keys, *, after: float = 0.0) -> None:
+        queue.add(self.cluster, keys, self.clock.now() + timedelta(seconds=after))
+
+    def resync(self) -> None:
+        """Queue every workload once, as an informer's initial list does (the safety net)."""
+        from controllers.mapping import all_workload_keys
+
+        self.enqueue(all_workload_keys(self.cluster))
+
+    def step(self, until: datetime | None = None) -> bool:
+        """Run the batch due first (if due by `until`); returns whether anything ran."""
+        until = until or self.clock.now()
+        batch = queue.due_batch(self.cluster, until)
+        if not batch:
+            return False
+        due = batch[0].due_at
+        self.clock.set(due)
+        now = self.clock.now()
+        groups: dict[str, list[WorkItem]] = {}
+        for item in batch:
+            groups.setdefault(split_key(item.key)[0], []).append(item)
+        for prefix, items in groups.items():
+            self._run(prefix, items, now)
+        return True
+
+    def _run(self, prefix: str, items: list[WorkItem], now: datetime) -> None:
+        handler = HANDLERS.get(prefix)
+        pks = [i.pk for i in items]
+        if handler is None:
+            log.warning("no handler for %s; dropping %d key(s)", prefix, len(items))
+            WorkItem.objects.filter(pk__in=pks).delete()
+            return
+        step = Step(self.cluster, now)
+        names = [split_key(i.key)[1] for i in items]
+        try:
+            with transaction.atomic():
+                # Claim first: a write during the handler that wakes the same key re-adds it.
+                WorkItem.objects.filter(pk__in=pks, due_at__lte=now).delete()
+                results = handler(step, names)
+                Decision.objects.bulk_create(step.decisions)
+                requeue: dict[float, list[str]] = {}
+                for name, result in results.items():
+                    if result.requeue_after is not None:
+                        requeue.setdefault(max(result.requeue_after, 0.0), []).append(f"{prefix}:{name}")
+                for after, keys in requeue.items():
+                    queue.add(self.cluster, keys, now + timedelta(seconds=after))
+        except Exception:
+            log.exception("%s failed for %s; retrying with back-off", prefix, names)
+            self._retry_later(items, now)
+
+    def _retry_later(self, items: list[WorkItem], now: datetime) -> None:
+        with transaction.atomic():
+            for item in items:
+                failures = item.failures + 1
+                delay = min(ERROR_BACKOFF_BASE * 2 ** (failures - 1), ERROR_BACKOFF_MAX)
+                WorkItem.objects.update_or_create(
+                    cluster=self.cluster,
+                    key=item.key,
+                    defaults={"due_at": now + timedelta(seconds=delay), "failures": failures, "seq": item.seq},
+                )
+
+    def run_until(self, t: datetime, *, max_steps: int = 100_000) -> int:
+        """Run everything due by `t` in order, then leave the clock at `t`."""
+        steps = 0
+        while steps < max_steps and self.step(until=t):
+            steps += 1
+        if steps < max_steps:
+            self.clock.set(t)
+        return steps
+
+    def run_until_idle(self, *, horizon: timedelta = timedelta(days=1), max_steps: int = 100_000) -> int:
+        """Fast-forward from event to event until nothing is queued (or `horizon` is reached)."""
+        limit = self.clock.now() + horizon
+        steps = 0
+        while steps < max_steps and self.step(until=limit):
+            steps += 1
+        return steps
+
+    def advance(self, d: timedelta) -> int:
+        return self.run_until(self.clock.now() + d)
