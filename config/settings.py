@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "cluster",
     "controllers",
     "dashboard",
+    "k8sapi",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",

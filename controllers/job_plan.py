@@ -816,7 +816,7 @@ class _JobSync:
     def run(self) -> JobPlan:
         if self.status.get("startTime") is None and not is_job_suspended(self.job):
             self.status["startTime"] = format_time(self.now)
-            self.decisions.append("job started: startTime set")
+            self.observed.append("job started: startTime set")
         gating_record = new_backoff_record(self.record_in, self.new_succeeded, self.new_failed)
 
         finished = self._finished_condition()
@@ -993,10 +993,9 @@ class _JobSync:
         for pod in self.active_pods:
             self.delete.append(PodDeletion(_name(pod), count_as_failed=failing))
             self.remove_finalizers[_name(pod)] = None
+        names = ", ".join(_name(p) for p in self.active_pods)
         why = "counted as failed" if failing else "not counted as failures"
-        self.decisions.append(
-            f"deleting {_pods(len(self.active_pods))} still active because the job is finishing ({why})"
-        )
+        self.decisions.append(f"deleting {_pods(len(self.active_pods))} still running ({names}): the job is finishing ({why})")
         self.terminating += len(self.active_pods)
         self.ready = 0
         self.active = 0
@@ -1063,8 +1062,8 @@ class _JobSync:
     def _steady_sentence(self, want_active: int, terminating: int) -> str:
         sentence = f"{self.active} active of {want_active} wanted"
         if terminating:
-            sentence += f"; {terminating} terminating pods are waited for (podReplacementPolicy Failed)"
-        return sentence + ": no pods to create or delete"
+            sentence += f", waiting for {_pods(terminating)} still terminating (podReplacementPolicy Failed)"
+        return sentence + ": nothing to create or delete"
 
     def _defer_creation(self, record: dict, remaining: timedelta) -> None:
         failures = record["failuresAfterLastSuccess"]
@@ -1165,13 +1164,13 @@ class _JobSync:
                         new_indexes.add(index)
                     self.observed.append(f"pod {_name(pod)} succeeded")
             elif (consider_failed or failing) and valid:
-                if consider_failed:
-                    counted_failed.append(pod)
                 match = match_pod_failure_policy(self.policy, pod)
                 if match.count_failed:
                     failed_delta += 1
-                self.observed.append(self._failure_sentence(pod, match, consider_failed))
-                last_failure_line = len(self.observed) - 1
+                if consider_failed:
+                    counted_failed.append(pod)
+                    self.observed.append(self._failure_sentence(pod, match))
+                    last_failure_line = len(self.observed) - 1
             if len(new_indexes) + succeeded_delta + failed_delta >= MAX_UNCOUNTED_PODS:
                 reached_max = True
                 self.requeue.append(timedelta(0))
@@ -1186,13 +1185,16 @@ class _JobSync:
             self._enact_job_finished(finished)
         return new_backoff_record(self.record_in, counted_succeeded, counted_failed)
 
-    def _failure_sentence(self, pod: dict, match: PodFailurePolicyMatch, consider_failed: bool) -> str:
-        why = _failure_description(pod) if consider_failed else "deleted because the job failed"
-        sentence = f"pod {_name(pod)} failed ({why})"
+    def _failure_sentence(self, pod: dict, match: PodFailurePolicyMatch) -> str:
+        sentence = f"pod {_name(pod)} failed ({_failure_description(pod)})"
         if match.action == "Ignore":
-            return sentence + ": ignored by podFailurePolicy, not counted"
-        if match.action is not None:
+            sentence += ": ignored by podFailurePolicy, not counted"
+        elif match.action is not None:
             sentence += f" (podFailurePolicy {match.action})"
+        if self.per_index:
+            index = get_completion_index(pod)
+            outcome = "has failed" if index in (self.failed_indexes or set()) else "will be retried"
+            sentence += f"; index {index} {outcome}"
         return sentence
 
     def _write_counters(self, new_indexes: set[int], succeeded_delta: int, failed_delta: int) -> None:
@@ -1216,7 +1218,7 @@ class _JobSync:
 
     def _append_failure_progress(self, line: int) -> None:
         """'pod x failed (exit 1); failures 2 of backoffLimit 4; next pod in 20 s'."""
-        progress = f"; failures {self.status['failed']} of backoffLimit {_backoff_limit(self.job)}"
+        progress = f"; failures {self.failed} of backoffLimit {_backoff_limit(self.job)}"
         if self.backoff_gate is not None:
             progress += f"; {self.backoff_gate}"
         self.observed[line] += progress

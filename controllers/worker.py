@@ -92,6 +92,9 @@ class Driver:
             if cluster.pk not in self.held:
                 self.held.add(cluster.pk)
                 engine.resync()  # the informer's initial list
+                if not cluster.paused:
+                    # time flows from now on: the hours the server was down are not replayed
+                    SimClock(cluster).resume()
             if cluster.paused:
                 continue
             target = SimClock(cluster).target()

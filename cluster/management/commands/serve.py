@@ -15,6 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, addrport: str, no_demo: bool, **options):
         from daphne.cli import CommandLineInterface
+        from django.conf import settings
 
         call_command("migrate", interactive=False, verbosity=0)
         cluster = ensure_cluster()
@@ -22,4 +23,10 @@ class Command(BaseCommand):
             load_demo(cluster)
         host, _, port = addrport.rpartition(":")
         self.stdout.write(f"kubesim: serving http://{host}:{port}/ (admin at /admin/)")
+        if settings.RECONCILER_MODE == "embedded":
+            from twisted.internet import reactor  # daphne has installed its asyncio reactor by now
+
+            from controllers.worker import start_embedded
+
+            reactor.callWhenRunning(start_embedded)
         CommandLineInterface().run(["-b", host or "127.0.0.1", "-p", port, "config.asgi:application"])

@@ -1,0 +1,3 @@
+"""WebSocket routes (the live pages)."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The Kubernetes REST API, one per simulated cluster: /k8s/clusters/<name>/..."""
+
+urlpatterns: list = []
