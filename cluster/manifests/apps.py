@@ -29,21 +29,21 @@ UPDATE_STRATEGY_TYPES = ("RollingUpdate", "OnDelete")
 
 
 def validate_daemonset(ds: dict, old: dict | None) -> list[FieldError]:
-    spec = get_map(ds, "spec", "spec")
+    spec = get_map(ds, "spec", "")
     errs = validate_meta(ds, old, name_is_dns_subdomain, namespaced=True)
     errs += _validate_daemonset_spec(spec)
     if old is not None:  # apps/v1 forbids selector changes (the registry strategy's check)
-        selector = get_optional_map(spec, "selector", "spec.selector")
-        old_selector = get_map(old, "spec", "spec").get("selector")
+        selector = get_optional_map(spec, "selector", "spec")
+        old_selector = get_map(old, "spec", "").get("selector")
         errs += validate_immutable(selector, old_selector, "spec.selector", go_label_selector(selector))
     return errs
 
 
 def _validate_daemonset_spec(spec: dict) -> list[FieldError]:
-    selector = get_optional_map(spec, "selector", "spec.selector")
-    template = get_map(spec, "template", "spec.template")
-    labels = get_string_map(get_map(template, "metadata", "spec.template.metadata"), "labels", "spec.template.metadata.labels")
-    pod_spec = get_map(template, "spec", "spec.template.spec")
+    selector = get_optional_map(spec, "selector", "spec")
+    template = get_map(spec, "template", "spec")
+    labels = get_string_map(get_map(template, "metadata", "spec.template"), "labels", "spec.template.metadata.labels")
+    pod_spec = get_map(template, "spec", "spec.template")
 
     selector_errs = validate_label_selector(selector, "spec.selector")
     errs = list(selector_errs)
@@ -52,22 +52,22 @@ def _validate_daemonset_spec(spec: dict) -> list[FieldError]:
     if selector is not None and not (selector.get("matchLabels") or selector.get("matchExpressions")):
         errs.append(invalid("spec.selector", go_label_selector(selector), "empty selector is invalid for daemonset"))
     errs += validate_pod_template_spec(template, "spec.template")
-    restart_policy = get_str(pod_spec, "restartPolicy", "spec.template.spec.restartPolicy")
+    restart_policy = get_str(pod_spec, "restartPolicy", "spec.template.spec")
     if restart_policy != "Always":
         errs.append(not_supported("spec.template.spec.restartPolicy", restart_policy, ["Always"]))
-    if get_int(pod_spec, "activeDeadlineSeconds", "spec.template.spec.activeDeadlineSeconds", "int64") is not None:
+    if get_int(pod_spec, "activeDeadlineSeconds", "spec.template.spec", "int64") is not None:
         errs.append(forbidden("spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in DaemonSet is not Supported"))
-    errs += validate_nonnegative(get_int(spec, "minReadySeconds", "spec.minReadySeconds"), "spec.minReadySeconds")
-    errs += _validate_update_strategy(get_map(spec, "updateStrategy", "spec.updateStrategy"), "spec.updateStrategy")
+    errs += validate_nonnegative(get_int(spec, "minReadySeconds", "spec"), "spec.minReadySeconds")
+    errs += _validate_update_strategy(get_map(spec, "updateStrategy", "spec"), "spec.updateStrategy")
     errs += validate_nonnegative(
-        get_int(spec, "revisionHistoryLimit", "spec.revisionHistoryLimit"), "spec.revisionHistoryLimit"
+        get_int(spec, "revisionHistoryLimit", "spec"), "spec.revisionHistoryLimit"
     )
     return errs
 
 
 def _validate_update_strategy(strategy: dict, path: str) -> list[FieldError]:
-    strategy_type = get_str(strategy, "type", f"{path}.type")
-    rolling = get_optional_map(strategy, "rollingUpdate", f"{path}.rollingUpdate")
+    strategy_type = get_str(strategy, "type", f"{path}")
+    rolling = get_optional_map(strategy, "rollingUpdate", f"{path}")
     if strategy_type == "OnDelete":
         return []
     if strategy_type == "RollingUpdate":
@@ -90,8 +90,8 @@ def _go_update_strategy(strategy_type: str, rolling: dict | None) -> GoLiteral:
 
 
 def _validate_rolling_update(rolling: dict, path: str) -> list[FieldError]:
-    max_unavailable = get_int_or_string(rolling, "maxUnavailable", f"{path}.maxUnavailable")
-    max_surge = get_int_or_string(rolling, "maxSurge", f"{path}.maxSurge")
+    max_unavailable = get_int_or_string(rolling, "maxUnavailable", f"{path}")
+    max_surge = get_int_or_string(rolling, "maxSurge", f"{path}")
     errs = _validate_int_or_percent(max_unavailable, f"{path}.maxUnavailable")
     errs += _validate_int_or_percent(max_surge, f"{path}.maxSurge")
     errs += _not_more_than_100_percent(max_unavailable, f"{path}.maxUnavailable")
@@ -138,7 +138,7 @@ def validate_controller_revision(revision: dict, old: dict | None) -> list[Field
     errs = validate_meta(revision, old, name_is_dns_subdomain, namespaced=True)
     if revision.get("data") is None:
         errs.append(required("data", "data is mandatory"))
-    errs += validate_nonnegative(get_int(revision, "revision", "revision", "int64"), "revision")
+    errs += validate_nonnegative(get_int(revision, "revision", "", "int64"), "revision")
     if old is not None:
         errs += validate_immutable(revision.get("data"), old.get("data"), "data", as_json(revision.get("data")))
     return errs

@@ -74,21 +74,21 @@ def _go_string_list(values: tuple[str, ...]) -> str:
 
 
 def validate_job(job: dict, old: dict | None) -> list[FieldError]:
-    meta = get_map(job, "metadata", "metadata")
-    spec = get_map(job, "spec", "spec")
+    meta = get_map(job, "metadata", "")
+    spec = get_map(job, "spec", "")
     errs = validate_meta(job, old, name_is_dns_subdomain, namespaced=True)
     errs += _validate_generated_selector(meta, spec, with_prefixed_labels=old is None or _has_prefixed_labels(old))
     errs += validate_job_spec(spec, "spec")
     errs += _validate_selector(spec)
     errs += _validate_indexed_pod_hostnames(meta, spec)
     if old is not None:
-        errs += _validate_job_spec_update(spec, get_map(old, "spec", "spec"), old)
+        errs += _validate_job_spec_update(spec, get_map(old, "spec", ""), old)
     return errs
 
 
 def _template_labels(spec: dict, path: str) -> dict[str, str] | None:
-    template_meta = get_map(get_map(spec, "template", f"{path}.template"), "metadata", f"{path}.template.metadata")
-    return get_string_map(template_meta, "labels", f"{path}.template.metadata.labels")
+    template_meta = get_map(get_map(spec, "template", f"{path}"), "metadata", f"{path}.template.metadata")
+    return get_string_map(template_meta, "labels", f"{path}.template.metadata")
 
 
 def _has_prefixed_labels(job: dict) -> bool:
@@ -97,11 +97,11 @@ def _has_prefixed_labels(job: dict) -> bool:
 
 def _validate_generated_selector(meta: dict, spec: dict, *, with_prefixed_labels: bool) -> list[FieldError]:
     """The selector and template labels the API server generated must still be in place."""
-    selector = get_optional_map(spec, "selector", "spec.selector")
-    if get_bool(spec, "manualSelector", "spec.manualSelector") or selector is None:
+    selector = get_optional_map(spec, "selector", "spec")
+    if get_bool(spec, "manualSelector", "spec") or selector is None:
         return []
-    uid = get_str(meta, "uid", "metadata.uid")
-    name = get_str(meta, "name", "metadata.name")
+    uid = get_str(meta, "uid", "metadata")
+    name = get_str(meta, "name", "metadata")
     errs = [] if uid else [required("metadata.uid")]
     expected = {LEGACY_CONTROLLER_UID_LABEL: uid, LEGACY_JOB_NAME_LABEL: name}
     if with_prefixed_labels:
@@ -125,7 +125,7 @@ def _validate_has_label(labels: dict[str, str] | None, key: str, expected: str) 
 
 def _validate_selector(spec: dict) -> list[FieldError]:
     """`ValidateJobSpec`'s own part: a selector is required and must match the template."""
-    selector = get_optional_map(spec, "selector", "spec.selector")
+    selector = get_optional_map(spec, "selector", "spec")
     selector_errs = validate_label_selector(selector, "spec.selector")
     errs = [required("spec.selector")] if selector is None else list(selector_errs)
     labels = _template_labels(spec, "spec")
@@ -136,10 +136,10 @@ def _validate_selector(spec: dict) -> list[FieldError]:
 
 def _validate_indexed_pod_hostnames(meta: dict, spec: dict) -> list[FieldError]:
     """Indexed pods are named `<job>-<index>`, which must be a DNS label for every index."""
-    completions = get_int(spec, "completions", "spec.completions")
+    completions = get_int(spec, "completions", "spec")
     if spec.get("completionMode") != "Indexed" or not completions or completions <= 0:
         return []
-    name = get_str(meta, "name", "metadata.name")
+    name = get_str(meta, "name", "metadata")
     hostname = f"{name}-{completions - 1}"
     if is_dns1123_label(hostname):
         return [invalid("metadata.name", name, f"will not able to create pod with invalid DNS label: {hostname}")]
@@ -163,13 +163,13 @@ def validate_job_spec(spec: dict, path: str) -> list[FieldError]:
     errs = [e for key, value in counts.items() for e in validate_nonnegative(value, f"{path}.{key}")]
     if counts["maxFailedIndexes"] is not None and counts["backoffLimitPerIndex"] is None:
         errs.append(required(f"{path}.backoffLimitPerIndex", "when maxFailedIndexes is specified"))
-    mode = get_optional_str(spec, "completionMode", f"{path}.completionMode")
+    mode = get_optional_str(spec, "completionMode", f"{path}")
     errs += _validate_completion_mode(mode, counts, path)
 
-    policy = get_optional_map(spec, "podFailurePolicy", f"{path}.podFailurePolicy")
+    policy = get_optional_map(spec, "podFailurePolicy", f"{path}")
     if policy is not None:
         errs += _validate_pod_failure_policy(policy, spec, counts["backoffLimitPerIndex"] is not None, path)
-    success_policy = get_optional_map(spec, "successPolicy", f"{path}.successPolicy")
+    success_policy = get_optional_map(spec, "successPolicy", f"{path}")
     if success_policy is not None:
         if mode != "Indexed":
             errs.append(invalid(f"{path}.successPolicy", as_json(success_policy), "requires indexed completion mode"))
@@ -177,7 +177,7 @@ def validate_job_spec(spec: dict, path: str) -> list[FieldError]:
             errs += _validate_success_policy(success_policy, counts["completions"], f"{path}.successPolicy")
     errs += _validate_pod_replacement_policy(spec, policy is not None, f"{path}.podReplacementPolicy")
 
-    template = get_map(spec, "template", f"{path}.template")
+    template = get_map(spec, "template", f"{path}")
     errs += validate_pod_template_spec(template, f"{path}.template", restart_policy_optional=True)
     errs += _validate_job_restart_policy(template, policy is not None, f"{path}.template")
     return errs
@@ -212,7 +212,7 @@ def _validate_completion_mode(mode: str | None, counts: dict[str, int | None], p
 def _validate_job_restart_policy(template: dict, has_failure_policy: bool, template_path: str) -> list[FieldError]:
     """Jobs need Never or OnFailure; the pod-spec default (Always) and "" both count as missing."""
     path = f"{template_path}.spec.restartPolicy"
-    restart_policy = get_str(get_map(template, "spec", f"{template_path}.spec"), "restartPolicy", path)
+    restart_policy = get_str(get_map(template, "spec", f"{template_path}"), "restartPolicy", path)
     if restart_policy in ("Always", ""):
         return [required(path, 'valid values: "OnFailure", "Never"')]
     if restart_policy not in ("OnFailure", "Never"):
@@ -234,9 +234,9 @@ def _validate_pod_failure_policy(policy: dict, spec: dict, has_backoff_per_index
     rules_path = f"{path}.podFailurePolicy.rules"
     rules = get_maps(policy, "rules", rules_path)
     errs = [too_many(rules_path, len(rules), MAX_POD_FAILURE_POLICY_RULES)] if len(rules) > MAX_POD_FAILURE_POLICY_RULES else []
-    pod_spec = get_map(get_map(spec, "template", f"{path}.template"), "spec", f"{path}.template.spec")
+    pod_spec = get_map(get_map(spec, "template", f"{path}"), "spec", f"{path}.template.spec")
     container_names = {
-        get_str(c, "name", f"{path}.template.spec.{key}[{i}].name")
+        get_str(c, "name", f"{path}.template.spec.{key}[{i}]")
         for key in ("containers", "initContainers")
         for i, c in enumerate(get_maps(pod_spec, key, f"{path}.template.spec.{key}"))
     }
@@ -246,7 +246,7 @@ def _validate_pod_failure_policy(policy: dict, spec: dict, has_backoff_per_index
 
 
 def _validate_pod_failure_rule(rule: dict, has_backoff_per_index: bool, path: str, container_names: set[str]) -> list[FieldError]:
-    action = get_str(rule, "action", f"{path}.action")
+    action = get_str(rule, "action", f"{path}")
     errs = []
     if not action:
         errs.append(required(f"{path}.action", f"valid values: {_go_string_list(POD_FAILURE_POLICY_ACTIONS)}"))
@@ -254,8 +254,8 @@ def _validate_pod_failure_rule(rule: dict, has_backoff_per_index: bool, path: st
         errs.append(invalid(f"{path}.action", action, "requires the backoffLimitPerIndex to be set"))
     elif action not in POD_FAILURE_POLICY_ACTIONS:
         errs.append(not_supported(f"{path}.action", action, POD_FAILURE_POLICY_ACTIONS))
-    on_exit_codes = get_optional_map(rule, "onExitCodes", f"{path}.onExitCodes")
-    on_conditions = get_maps(rule, "onPodConditions", f"{path}.onPodConditions")
+    on_exit_codes = get_optional_map(rule, "onExitCodes", f"{path}")
+    on_conditions = get_maps(rule, "onPodConditions", f"{path}")
     if on_exit_codes is not None:
         errs += _validate_on_exit_codes(on_exit_codes, f"{path}.onExitCodes", container_names)
     if on_conditions:
@@ -268,9 +268,9 @@ def _validate_pod_failure_rule(rule: dict, has_backoff_per_index: bool, path: st
 
 
 def _validate_on_exit_codes(requirement: dict, path: str, container_names: set[str]) -> list[FieldError]:
-    operator = get_str(requirement, "operator", f"{path}.operator")
-    container = get_optional_str(requirement, "containerName", f"{path}.containerName")
-    values = get_ints(requirement, "values", f"{path}.values")
+    operator = get_str(requirement, "operator", f"{path}")
+    container = get_optional_str(requirement, "containerName", f"{path}")
+    values = get_ints(requirement, "values", f"{path}")
     errs = []
     if not operator:
         errs.append(required(f"{path}.operator", f"valid values: {_go_string_list(EXIT_CODE_OPERATORS)}"))
@@ -297,9 +297,9 @@ def _validate_on_exit_codes(requirement: dict, path: str, container_names: set[s
 def _validate_on_pod_conditions(patterns: list[dict], path: str) -> list[FieldError]:
     errs = [too_many(path, len(patterns), MAX_POD_CONDITION_PATTERNS)] if len(patterns) > MAX_POD_CONDITION_PATTERNS else []
     for i, pattern in enumerate(patterns):
-        condition_type = get_str(pattern, "type", f"{path}[{i}].type")
+        condition_type = get_str(pattern, "type", f"{path}[{i}]")
         errs += [invalid(f"{path}[{i}].type", condition_type, m) for m in is_qualified_name(condition_type)]
-        status = get_str(pattern, "status", f"{path}[{i}].status")
+        status = get_str(pattern, "status", f"{path}[{i}]")
         if not status:
             errs.append(required(f"{path}[{i}].status", f"valid values: {_go_string_list(CONDITION_STATUSES)}"))
         elif status not in CONDITION_STATUSES:
@@ -308,7 +308,7 @@ def _validate_on_pod_conditions(patterns: list[dict], path: str) -> list[FieldEr
 
 
 def _validate_success_policy(policy: dict, completions: int, path: str) -> list[FieldError]:
-    rules = get_maps(policy, "rules", f"{path}.rules")
+    rules = get_maps(policy, "rules", f"{path}")
     errs = []
     if not rules:
         errs.append(required(f"{path}.rules", "at least one rules must be specified when the successPolicy is specified"))
@@ -320,8 +320,8 @@ def _validate_success_policy(policy: dict, completions: int, path: str) -> list[
 
 
 def _validate_success_rule(rule: dict, completions: int, path: str) -> list[FieldError]:
-    count = get_int(rule, "succeededCount", f"{path}.succeededCount")
-    indexes = get_optional_str(rule, "succeededIndexes", f"{path}.succeededIndexes")
+    count = get_int(rule, "succeededCount", f"{path}")
+    indexes = get_optional_str(rule, "succeededIndexes", f"{path}")
     errs = []
     if count is None and indexes is None:
         errs.append(required(path, "at least one of succeededCount or succeededIndexes must be specified"))
@@ -428,31 +428,31 @@ def _without_scheduling_directives(template: dict | None) -> dict:
 
 
 def validate_cronjob(cronjob: dict, old: dict | None) -> list[FieldError]:
-    spec = get_map(cronjob, "spec", "spec")
-    old_spec = None if old is None else get_map(old, "spec", "spec")
+    spec = get_map(cronjob, "spec", "")
+    old_spec = None if old is None else get_map(old, "spec", "")
     errs = validate_meta(cronjob, old, name_is_dns_subdomain, namespaced=True)
     errs += _validate_cronjob_spec(spec, old_spec)
-    name = get_str(get_map(cronjob, "metadata", "metadata"), "name", "metadata.name")
+    name = get_str(get_map(cronjob, "metadata", ""), "name", "metadata.name")
     if old is None and len(name) > CRONJOB_NAME_MAX_LENGTH:  # not on update: old long names stay editable
         errs.append(invalid("metadata.name", name, max_len_error(CRONJOB_NAME_MAX_LENGTH)))
     return errs
 
 
 def _validate_cronjob_spec(spec: dict, old_spec: dict | None) -> list[FieldError]:
-    schedule = get_str(spec, "schedule", "spec.schedule")
-    time_zone = get_optional_str(spec, "timeZone", "spec.timeZone")
+    schedule = get_str(spec, "schedule", "spec")
+    time_zone = get_optional_str(spec, "timeZone", "spec")
     if schedule:
         allow_tz = old_spec is not None and "TZ" in (old_spec.get("schedule") or "")
         errs = _validate_schedule(schedule, allow_tz, time_zone)
     else:
         errs = [required("spec.schedule")]
     errs += validate_nonnegative(
-        get_int(spec, "startingDeadlineSeconds", "spec.startingDeadlineSeconds", "int64"), "spec.startingDeadlineSeconds"
+        get_int(spec, "startingDeadlineSeconds", "spec", "int64"), "spec.startingDeadlineSeconds"
     )
     if old_spec is None or time_zone != old_spec.get("timeZone"):
         errs += _validate_time_zone(time_zone)
-    errs += validate_one_of(get_str(spec, "concurrencyPolicy", "spec.concurrencyPolicy"), "spec.concurrencyPolicy", CONCURRENCY_POLICIES)
-    errs += _validate_job_template(get_map(spec, "jobTemplate", "spec.jobTemplate"), "spec.jobTemplate")
+    errs += validate_one_of(get_str(spec, "concurrencyPolicy", "spec"), "spec.concurrencyPolicy", CONCURRENCY_POLICIES)
+    errs += _validate_job_template(get_map(spec, "jobTemplate", "spec"), "spec.jobTemplate")
     for key in ("successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
         errs += validate_nonnegative(get_int(spec, key, f"spec.{key}"), f"spec.{key}")
     return errs
@@ -490,11 +490,11 @@ def _validate_time_zone(time_zone: str | None) -> list[FieldError]:
 
 
 def _validate_job_template(job_template: dict, path: str) -> list[FieldError]:
-    spec = get_map(job_template, "spec", f"{path}.spec")
+    spec = get_map(job_template, "spec", f"{path}")
     errs = validate_job_spec(spec, f"{path}.spec")
-    selector = get_optional_map(spec, "selector", f"{path}.spec.selector")
+    selector = get_optional_map(spec, "selector", f"{path}.spec")
     if selector is not None:
         errs.append(invalid(f"{path}.spec.selector", go_label_selector(selector), "`selector` will be auto-generated"))
-    if get_bool(spec, "manualSelector", f"{path}.spec.manualSelector"):
+    if get_bool(spec, "manualSelector", f"{path}.spec"):
         errs.append(not_supported(f"{path}.spec.manualSelector", True, ("nil", "false")))
     return errs

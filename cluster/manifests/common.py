@@ -66,29 +66,29 @@ def validate_object_meta(meta: dict, name_check: NameCheck, *, namespaced: bool)
     """`ValidateObjectMeta` for `metadata`. A name may be absent when generateName is set
     (the store generates it); an absent namespace is the caller's default namespace."""
     errs = []
-    generate_name = get_str(meta, "generateName", "metadata.generateName")
+    generate_name = get_str(meta, "generateName", "metadata")
     if generate_name:
         errs += [invalid("metadata.generateName", generate_name, m) for m in name_check(generate_name, True)]
-    name = get_str(meta, "name", "metadata.name")
+    name = get_str(meta, "name", "metadata")
     if name:
         errs += [invalid("metadata.name", name, m) for m in name_check(name, False)]
     elif not generate_name:
         errs.append(required("metadata.name", "name or generateName is required"))
-    namespace = get_str(meta, "namespace", "metadata.namespace")
+    namespace = get_str(meta, "namespace", "metadata")
     if namespaced and namespace:
         errs += [invalid("metadata.namespace", namespace, m) for m in name_is_dns_label(namespace, False)]
-    errs += validate_nonnegative(get_int(meta, "generation", "metadata.generation", "int64"), "metadata.generation")
-    errs += validate_labels(get_string_map(meta, "labels", "metadata.labels"), "metadata.labels")
-    errs += validate_annotations(get_string_map(meta, "annotations", "metadata.annotations"), "metadata.annotations")
+    errs += validate_nonnegative(get_int(meta, "generation", "metadata", "int64"), "metadata.generation")
+    errs += validate_labels(get_string_map(meta, "labels", "metadata"), "metadata.labels")
+    errs += validate_annotations(get_string_map(meta, "annotations", "metadata"), "metadata.annotations")
     return errs
 
 
 def validate_meta(obj: dict, old: dict | None, name_check: NameCheck, *, namespaced: bool) -> list[FieldError]:
     """Metadata checks for a create (`old` is None) or an update."""
-    meta = get_map(obj, "metadata", "metadata")
+    meta = get_map(obj, "metadata", "")
     errs = validate_object_meta(meta, name_check, namespaced=namespaced)
     if old is not None:
-        errs += validate_object_meta_update(meta, get_map(old, "metadata", "metadata"))
+        errs += validate_object_meta_update(meta, get_map(old, "metadata", ""))
     return errs
 
 
@@ -105,16 +105,16 @@ def validate_object_meta_update(meta: dict, old_meta: dict) -> list[FieldError]:
 def validate_label_selector(selector: dict | None, path: str) -> list[FieldError]:
     if selector is None:
         return []
-    errs = validate_labels(get_string_map(selector, "matchLabels", f"{path}.matchLabels"), f"{path}.matchLabels")
-    for i, requirement in enumerate(get_maps(selector, "matchExpressions", f"{path}.matchExpressions")):
+    errs = validate_labels(get_string_map(selector, "matchLabels", f"{path}"), f"{path}.matchLabels")
+    for i, requirement in enumerate(get_maps(selector, "matchExpressions", f"{path}")):
         errs += _validate_requirement(requirement, f"{path}.matchExpressions[{i}]")
     return errs
 
 
 def _validate_requirement(requirement: dict, path: str) -> list[FieldError]:
-    key = get_str(requirement, "key", f"{path}.key")
-    operator = get_str(requirement, "operator", f"{path}.operator")
-    values = get_strings(requirement, "values", f"{path}.values") or []
+    key = get_str(requirement, "key", f"{path}")
+    operator = get_str(requirement, "operator", f"{path}")
+    values = get_strings(requirement, "values", f"{path}") or []
     errs = []
     if operator in ("In", "NotIn"):
         if not values:

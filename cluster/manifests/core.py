@@ -11,13 +11,13 @@ from .podspec import validate_pod_spec
 def validate_pod(pod: dict, old: dict | None) -> list[FieldError]:
     """Spec updates are not restricted here (upstream allows only a few fields to change)."""
     errs = validate_meta(pod, old, name_is_dns_subdomain, namespaced=True)
-    return errs + validate_pod_spec(get_map(pod, "spec", "spec"), "spec")
+    return errs + validate_pod_spec(get_map(pod, "spec", ""), "spec")
 
 
 def validate_node(node: dict, old: dict | None) -> list[FieldError]:
     errs = validate_meta(node, old, name_is_dns_subdomain, namespaced=False)
-    spec = get_map(node, "spec", "spec")
-    for i, taint in enumerate(get_maps(spec, "taints", "spec.taints")):
+    spec = get_map(node, "spec", "")
+    for i, taint in enumerate(get_maps(spec, "taints", "spec")):
         errs += _validate_taint(taint, f"spec.taints[{i}]")
     return errs
 

@@ -2,7 +2,7 @@
 
 `apply_defaults` returns a defaulted deep copy. Besides the versioned defaulters it does what
 the registry does on create and what clients depend on: the Job selector and pod labels
-(needs `metadata.uid`), the DaemonSet template generation annotation and status counters,
+(on create, needs `metadata.uid`), the DaemonSet template generation annotation and status counters,
 a Pending Pod phase, an Active Namespace.
 """
 from __future__ import annotations
@@ -27,12 +27,17 @@ MAX_INT32 = 2**31 - 1
 DAEMONSET_STATUS_COUNTERS = ("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady")
 
 
-def apply_defaults(obj: dict) -> dict:
-    """A defaulted deep copy of `obj`; raises `ManifestError` for an unserved kind or bad field."""
+def apply_defaults(obj: dict, *, create: bool = True) -> dict:
+    """A defaulted deep copy of `obj`; raises `ManifestError` for an unserved kind or bad field.
+
+    With `create` (the default) a Job also gets its generated selector and pod labels, which
+    the API server adds on create only (`prepare` passes `create=False` for updates)."""
     info = kind_info(obj)
     result = copy.deepcopy(obj)
     with decoding(info):
         _DEFAULTERS[info.kind](result)
+        if create and info.kind == "Job":
+            _generate_job_selector(result)
     return result
 
 
@@ -54,13 +59,13 @@ def image_tag(image: str) -> str:
 
 
 def _default_container(container: dict, path: str) -> None:
-    if not get_str(container, "imagePullPolicy", f"{path}.imagePullPolicy"):
-        tag = image_tag(get_str(container, "image", f"{path}.image"))
+    if not get_str(container, "imagePullPolicy", f"{path}"):
+        tag = image_tag(get_str(container, "image", f"{path}"))
         container["imagePullPolicy"] = "Always" if tag == "latest" else "IfNotPresent"
     _default(container, "terminationMessagePath", "/dev/termination-log")
     _default(container, "terminationMessagePolicy", "File")
     _default(container, "resources", {})
-    for port in get_maps(container, "ports", f"{path}.ports"):
+    for port in get_maps(container, "ports", f"{path}"):
         _default(port, "protocol", "TCP")
 
 
@@ -80,22 +85,22 @@ def _default_pod_spec(spec: dict, path: str, *, restart_policy: bool = True) -> 
 
 def _default_pod_template(owner_spec: dict, path: str, *, restart_policy: bool = True) -> None:
     template = ensure_map(owner_spec, "template", path)
-    _default_pod_spec(ensure_map(template, "spec", f"{path}.spec"), f"{path}.spec", restart_policy=restart_policy)
+    _default_pod_spec(ensure_map(template, "spec", f"{path}"), f"{path}.spec", restart_policy=restart_policy)
 
 
 def _default_daemonset(ds: dict) -> None:
-    spec = ensure_map(ds, "spec", "spec")
-    strategy = ensure_map(spec, "updateStrategy", "spec.updateStrategy")
+    spec = ensure_map(ds, "spec", "")
+    strategy = ensure_map(spec, "updateStrategy", "spec")
     _default(strategy, "type", "RollingUpdate")
-    if get_str(strategy, "type", "spec.updateStrategy.type") == "RollingUpdate":
-        rolling = ensure_map(strategy, "rollingUpdate", "spec.updateStrategy.rollingUpdate")
+    if get_str(strategy, "type", "spec.updateStrategy") == "RollingUpdate":
+        rolling = ensure_map(strategy, "rollingUpdate", "spec.updateStrategy")
         _default(rolling, "maxUnavailable", 1)
         _default(rolling, "maxSurge", 0)
     _default(spec, "revisionHistoryLimit", 10)
     _default_pod_template(spec, "spec.template")
-    annotations = ensure_map(ensure_map(ds, "metadata", "metadata"), "annotations", "metadata.annotations")
+    annotations = ensure_map(ensure_map(ds, "metadata", ""), "annotations", "metadata.annotations")
     annotations.setdefault(TEMPLATE_GENERATION_ANNOTATION, "1")
-    status = ensure_map(ds, "status", "status")
+    status = ensure_map(ds, "status", "")
     for counter in DAEMONSET_STATUS_COUNTERS:
         status.setdefault(counter, 0)
 
@@ -113,33 +118,43 @@ def next_template_generation(new: dict, old: dict) -> dict:
 
 
 def _default_job(job: dict) -> None:
-    meta = ensure_map(job, "metadata", "metadata")
-    spec = ensure_map(job, "spec", "spec")
+    meta = ensure_map(job, "metadata", "")
+    spec = ensure_map(job, "spec", "")
     if spec.get("completions") is None and spec.get("parallelism") is None:
         spec["completions"] = 1
     _default(spec, "parallelism", 1)
     _default(spec, "backoffLimit", MAX_INT32 if spec.get("backoffLimitPerIndex") is not None else 6)
     _default(spec, "completionMode", "NonIndexed")
     _default(spec, "suspend", False)
-    failure_policy = get_optional_map(spec, "podFailurePolicy", "spec.podFailurePolicy")
-    for i, rule in enumerate(get_maps(failure_policy or {}, "rules", "spec.podFailurePolicy.rules")):
-        for pattern in get_maps(rule, "onPodConditions", f"spec.podFailurePolicy.rules[{i}].onPodConditions"):
+    failure_policy = get_optional_map(spec, "podFailurePolicy", "spec")
+    for i, rule in enumerate(get_maps(failure_policy or {}, "rules", "spec.podFailurePolicy")):
+        for pattern in get_maps(rule, "onPodConditions", f"spec.podFailurePolicy.rules[{i}]"):
             _default(pattern, "status", "True")
     _default(spec, "podReplacementPolicy", "Failed" if failure_policy is not None else "TerminatingOrFailed")
     _default_pod_template(spec, "spec.template", restart_policy=False)
-    if not spec.get("manualSelector") and get_str(meta, "uid", "metadata.uid"):
-        _generate_selector(meta, spec)
-    template_labels = get_string_map(get_map(spec["template"], "metadata", "spec.template.metadata"), "labels", "spec.template.metadata.labels")
+    _default_job_labels(job)
+
+
+def _default_job_labels(job: dict) -> None:
+    """A Job without labels takes its pod template's labels."""
+    meta, template = job["metadata"], job["spec"]["template"]
+    template_meta = get_map(template, "metadata", "spec.template")
+    template_labels = get_string_map(template_meta, "labels", "spec.template.metadata")
     if template_labels is not None and not meta.get("labels"):
         meta["labels"] = dict(template_labels)
 
 
-def _generate_selector(meta: dict, spec: dict) -> None:
-    """The registry's `generateSelector`: label the pod template with the Job's name and uid,
-    select on the uid. Labels the user already set are kept (validation judges them)."""
-    name, uid = meta.get("name") or "", meta["uid"]
-    template_meta = ensure_map(spec["template"], "metadata", "spec.template.metadata")
-    labels = get_string_map(template_meta, "labels", "spec.template.metadata.labels") or {}
+def _generate_job_selector(job: dict) -> None:
+    """The registry's `generateSelector` on create: label the pod template with the Job's name
+    and uid and select on the uid, unless the selector is manual or there is no uid yet.
+    Labels the user already set are kept (validation judges them)."""
+    meta, spec = job["metadata"], job["spec"]
+    uid = get_str(meta, "uid", "metadata")
+    if spec.get("manualSelector") or not uid:
+        return
+    name = get_str(meta, "name", "metadata")
+    template_meta = ensure_map(spec["template"], "metadata", "spec.template")
+    labels = get_string_map(template_meta, "labels", "spec.template.metadata") or {}
     for key, value in (
         (LEGACY_JOB_NAME_LABEL, name),
         (JOB_NAME_LABEL, name),
@@ -148,54 +163,55 @@ def _generate_selector(meta: dict, spec: dict) -> None:
     ):
         labels.setdefault(key, value)
     template_meta["labels"] = labels
-    selector = ensure_map(spec, "selector", "spec.selector")
-    ensure_map(selector, "matchLabels", "spec.selector.matchLabels").setdefault(CONTROLLER_UID_LABEL, uid)
+    selector = ensure_map(spec, "selector", "spec")
+    ensure_map(selector, "matchLabels", "spec.selector").setdefault(CONTROLLER_UID_LABEL, uid)
+    _default_job_labels(job)
 
 
 def _default_cronjob(cronjob: dict) -> None:
-    spec = ensure_map(cronjob, "spec", "spec")
+    spec = ensure_map(cronjob, "spec", "")
     _default(spec, "concurrencyPolicy", "Allow")
     _default(spec, "suspend", False)
     _default(spec, "successfulJobsHistoryLimit", 3)
     _default(spec, "failedJobsHistoryLimit", 1)
-    job_template = ensure_map(spec, "jobTemplate", "spec.jobTemplate")
-    job_spec = ensure_map(job_template, "spec", "spec.jobTemplate.spec")
+    job_template = ensure_map(spec, "jobTemplate", "spec")
+    job_spec = ensure_map(job_template, "spec", "spec.jobTemplate")
     _default_pod_template(job_spec, "spec.jobTemplate.spec.template", restart_policy=False)
 
 
 def _default_pod(pod: dict) -> None:
-    spec = ensure_map(pod, "spec", "spec")
+    spec = ensure_map(pod, "spec", "")
     _default_pod_spec(spec, "spec")
     _default(spec, "enableServiceLinks", True)
     for key in ("containers", "initContainers"):
         for i, container in enumerate(get_maps(spec, key, f"spec.{key}")):
             _default_requests_to_limits(container, f"spec.{key}[{i}].resources")
-    _default(ensure_map(pod, "status", "status"), "phase", "Pending")
+    _default(ensure_map(pod, "status", ""), "phase", "Pending")
 
 
 def _default_requests_to_limits(container: dict, path: str) -> None:
     """`SetDefaults_Pod`: a resource with a limit but no request is requested at its limit."""
     resources = ensure_map(container, "resources", path)
-    limits = get_map(resources, "limits", f"{path}.limits")
+    limits = get_map(resources, "limits", f"{path}")
     if limits:
-        requests = ensure_map(resources, "requests", f"{path}.requests")
+        requests = ensure_map(resources, "requests", f"{path}")
         for name, quantity in limits.items():
             requests.setdefault(name, quantity)
 
 
 def _default_node(node: dict) -> None:
-    ensure_map(node, "spec", "spec")
+    ensure_map(node, "spec", "")
 
 
 def _default_namespace(namespace: dict) -> None:
-    meta = ensure_map(namespace, "metadata", "metadata")
-    name = get_str(meta, "name", "metadata.name")
+    meta = ensure_map(namespace, "metadata", "")
+    name = get_str(meta, "name", "metadata")
     if name:
-        ensure_map(meta, "labels", "metadata.labels")["kubernetes.io/metadata.name"] = name
-    spec = ensure_map(namespace, "spec", "spec")
+        ensure_map(meta, "labels", "metadata")["kubernetes.io/metadata.name"] = name
+    spec = ensure_map(namespace, "spec", "")
     if not spec.get("finalizers"):
         spec["finalizers"] = ["kubernetes"]
-    _default(ensure_map(namespace, "status", "status"), "phase", "Active")
+    _default(ensure_map(namespace, "status", ""), "phase", "Active")
 
 
 def _no_defaults(obj: dict) -> None:

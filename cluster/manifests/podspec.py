@@ -30,42 +30,42 @@ PROTOCOLS = ("SCTP", "TCP", "UDP")
 
 def validate_pod_template_spec(template: dict, path: str, *, restart_policy_optional: bool = False) -> list[FieldError]:
     """`ValidatePodTemplateSpec`. Note upstream's paths: `<path>.labels`, not `.metadata.labels`."""
-    meta = get_map(template, "metadata", f"{path}.metadata")
-    errs = validate_labels(get_string_map(meta, "labels", f"{path}.metadata.labels"), f"{path}.labels")
+    meta = get_map(template, "metadata", f"{path}")
+    errs = validate_labels(get_string_map(meta, "labels", f"{path}.metadata"), f"{path}.labels")
     errs += validate_annotations(
-        get_string_map(meta, "annotations", f"{path}.metadata.annotations"), f"{path}.annotations"
+        get_string_map(meta, "annotations", f"{path}.metadata"), f"{path}.annotations"
     )
-    spec = get_map(template, "spec", f"{path}.spec")
+    spec = get_map(template, "spec", f"{path}")
     errs += validate_pod_spec(spec, f"{path}.spec", restart_policy_optional=restart_policy_optional)
-    if get_maps(spec, "ephemeralContainers", f"{path}.spec.ephemeralContainers"):
+    if get_maps(spec, "ephemeralContainers", f"{path}.spec"):
         errs.append(forbidden(f"{path}.spec.ephemeralContainers", "ephemeral containers not allowed in pod template"))
     return errs
 
 
 def validate_pod_spec(spec: dict, path: str, *, restart_policy_optional: bool = False) -> list[FieldError]:
     """`restart_policy_optional`: Job templates leave restartPolicy to the Job's own check."""
-    containers = get_maps(spec, "containers", f"{path}.containers")
+    containers = get_maps(spec, "containers", f"{path}")
     errs = [required(f"{path}.containers")] if not containers else []
     names: set[str] = set()
     errs += _validate_containers(containers, f"{path}.containers", names)
-    errs += _validate_containers(get_maps(spec, "initContainers", f"{path}.initContainers"), f"{path}.initContainers", names)
+    errs += _validate_containers(get_maps(spec, "initContainers", f"{path}"), f"{path}.initContainers", names)
 
-    restart_policy = get_str(spec, "restartPolicy", f"{path}.restartPolicy")
+    restart_policy = get_str(spec, "restartPolicy", f"{path}")
     if restart_policy or not restart_policy_optional:
         errs += validate_one_of(restart_policy, f"{path}.restartPolicy", RESTART_POLICIES)
-    errs += validate_one_of(get_str(spec, "dnsPolicy", f"{path}.dnsPolicy"), f"{path}.dnsPolicy", DNS_POLICIES)
-    errs += validate_labels(get_string_map(spec, "nodeSelector", f"{path}.nodeSelector"), f"{path}.nodeSelector")
+    errs += validate_one_of(get_str(spec, "dnsPolicy", f"{path}"), f"{path}.dnsPolicy", DNS_POLICIES)
+    errs += validate_labels(get_string_map(spec, "nodeSelector", f"{path}"), f"{path}.nodeSelector")
 
-    node_name = get_str(spec, "nodeName", f"{path}.nodeName")
+    node_name = get_str(spec, "nodeName", f"{path}")
     if node_name:
         errs += [invalid(f"{path}.nodeName", node_name, m) for m in name_is_dns_subdomain(node_name, False)]
-    deadline = get_int(spec, "activeDeadlineSeconds", f"{path}.activeDeadlineSeconds", "int64")
+    deadline = get_int(spec, "activeDeadlineSeconds", f"{path}", "int64")
     if deadline is not None and not 1 <= deadline <= MAX_INT32:
         errs.append(invalid(f"{path}.activeDeadlineSeconds", deadline, inclusive_range_error(1, MAX_INT32)))
     for key in ("hostname", "subdomain"):
         value = get_str(spec, key, f"{path}.{key}")
         errs += [invalid(f"{path}.{key}", value, m) for m in (is_dns1123_label(value) if value else [])]
-    errs += _validate_tolerations(get_maps(spec, "tolerations", f"{path}.tolerations"), f"{path}.tolerations")
+    errs += _validate_tolerations(get_maps(spec, "tolerations", f"{path}"), f"{path}.tolerations")
     return errs
 
 
@@ -75,7 +75,7 @@ def _validate_containers(containers: list[dict], path: str, names: set[str]) -> 
     for i, container in enumerate(containers):
         item = f"{path}[{i}]"
         errs += _validate_container(container, item)
-        name = get_str(container, "name", f"{item}.name")
+        name = get_str(container, "name", f"{item}")
         if name in names:
             errs.append(duplicate(f"{item}.name", name))
         else:
@@ -84,24 +84,24 @@ def _validate_containers(containers: list[dict], path: str, names: set[str]) -> 
 
 
 def _validate_container(container: dict, path: str) -> list[FieldError]:
-    name = get_str(container, "name", f"{path}.name")
+    name = get_str(container, "name", f"{path}")
     if name:
         errs = [invalid(f"{path}.name", name, m) for m in is_dns1123_label(name)]
     else:
         errs = [required(f"{path}.name")]
-    if not get_str(container, "image", f"{path}.image"):
+    if not get_str(container, "image", f"{path}"):
         errs.append(required(f"{path}.image"))
     for key in ("command", "args"):  # read by the simulated kubelet: must decode as []string
         get_strings(container, key, f"{path}.{key}")
     errs += validate_one_of(
-        get_str(container, "terminationMessagePolicy", f"{path}.terminationMessagePolicy"),
+        get_str(container, "terminationMessagePolicy", f"{path}"),
         f"{path}.terminationMessagePolicy",
         TERMINATION_MESSAGE_POLICIES,
         required_detail="must be 'File' or 'FallbackToLogsOnError'",
     )
-    errs += _validate_ports(get_maps(container, "ports", f"{path}.ports"), f"{path}.ports")
+    errs += _validate_ports(get_maps(container, "ports", f"{path}"), f"{path}.ports")
     errs += validate_one_of(
-        get_str(container, "imagePullPolicy", f"{path}.imagePullPolicy"), f"{path}.imagePullPolicy", PULL_POLICIES
+        get_str(container, "imagePullPolicy", f"{path}"), f"{path}.imagePullPolicy", PULL_POLICIES
     )
     return errs
 
@@ -111,20 +111,20 @@ def _validate_ports(ports: list[dict], path: str) -> list[FieldError]:
     names: set[str] = set()
     for i, port in enumerate(ports):
         item = f"{path}[{i}]"
-        name = get_str(port, "name", f"{item}.name")
+        name = get_str(port, "name", f"{item}")
         name_problems = is_valid_port_name(name) if name else []
         errs += [invalid(f"{item}.name", name, m) for m in name_problems]
         if name and not name_problems:
             if name in names:
                 errs.append(duplicate(f"{item}.name", name))
             names.add(name)
-        container_port = get_int(port, "containerPort", f"{item}.containerPort") or 0
+        container_port = get_int(port, "containerPort", f"{item}") or 0
         if container_port == 0:
             errs.append(required(f"{item}.containerPort"))
         errs += [invalid(f"{item}.containerPort", container_port, m) for m in _port_problems(container_port)]
-        host_port = get_int(port, "hostPort", f"{item}.hostPort") or 0
+        host_port = get_int(port, "hostPort", f"{item}") or 0
         errs += [invalid(f"{item}.hostPort", host_port, m) for m in _port_problems(host_port)]
-        errs += validate_one_of(get_str(port, "protocol", f"{item}.protocol"), f"{item}.protocol", PROTOCOLS)
+        errs += validate_one_of(get_str(port, "protocol", f"{item}"), f"{item}.protocol", PROTOCOLS)
     return errs
 
 
@@ -140,7 +140,7 @@ def _validate_tolerations(tolerations: list[dict], path: str) -> list[FieldError
         key, operator, value, effect = (
             get_str(toleration, k, f"{item}.{k}") for k in ("key", "operator", "value", "effect")
         )
-        seconds = get_int(toleration, "tolerationSeconds", f"{item}.tolerationSeconds", "int64")
+        seconds = get_int(toleration, "tolerationSeconds", f"{item}", "int64")
         errs += [invalid(f"{item}.key", key, m) for m in (is_qualified_name(key) if key else [])]
         if not key and operator != "Exists":
             errs.append(invalid(

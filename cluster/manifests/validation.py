@@ -39,7 +39,7 @@ def prepare(obj: dict, old: dict | None = None) -> dict:
     """What the API server does before storing: default, validate; returns the defaulted copy.
 
     Raises `InvalidError` (422) or `ManifestError` (400-like: unserved kind, undecodable field)."""
-    defaulted = apply_defaults(obj)
+    defaulted = apply_defaults(obj, create=old is None)
     errors = validate(defaulted, old)
     if errors:
         name = (defaulted.get("metadata") or {}).get("name") or ""
