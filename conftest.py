@@ -74,9 +74,13 @@ def start_server(tmp: Path, *, extra_env: dict | None = None, port: int | None =
             urllib.request.urlopen(url + "/", timeout=2).read()
             break
         except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
+            if time.monotonic() > deadline:
                 raise RuntimeError(f"server did not start:\n{log.read_text()}")
-            time.sleep(0.1)  # polling for the server process to listen, not simulated time
+            try:  # wait for the process to listen (or to die), not for simulated time
+                process.wait(timeout=0.1)
+                raise RuntimeError(f"server exited:\n{log.read_text()}")
+            except subprocess.TimeoutExpired:
+                pass
     return LiveServer(url, port, tls_port, db, env, process, log)
 
 
