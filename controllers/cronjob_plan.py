@@ -248,7 +248,8 @@ def get_job_from_template(cj: dict, scheduled_time: datetime, zone: tzinfo) -> d
     }
     if meta.get("namespace"):
         metadata["namespace"] = meta["namespace"]
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": copy.deepcopy(template.get("spec") or {})}
+    spec = copy.deepcopy(template.get("spec") or {})
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": spec}
 
 
 def _job_ref(job: dict) -> dict:
@@ -343,7 +344,8 @@ class _CronJobSync:
         try:
             zone = _cronjob_zone(self.cj)
         except ValueError as error:
-            self.events.append((WARNING, "UnknownTimeZone", f'invalid timeZone: "{self.spec.get("timeZone")}": {error}'))
+            message = f'invalid timeZone: "{self.spec.get("timeZone")}": {error}'
+            self.events.append((WARNING, "UnknownTimeZone", message))
             self.decisions.append(f"time zone {self.spec.get('timeZone')!r} is unknown: no jobs are started")
             return None
         if self.spec.get("suspend"):

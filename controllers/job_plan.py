@@ -99,13 +99,13 @@ class PodToCreate:
 
 @dataclass(frozen=True)
 class PodDeletion:
-    """One pod to delete.
+    """One pod to delete (set its deletionTimestamp; the kubelet ends it).
 
-    Every deleted pod is also named in ``JobPlan.remove_finalizers``.
-    ``count_as_failed`` says whether this plan counted the pod in
-    ``status.failed``: False for excess-parallelism, suspension, invalid-index and
-    success-policy deletions (upstream strips the finalizer before deleting), True
-    when the pod is deleted because the Job failed.
+    Every deleted pod is also named in ``JobPlan.remove_finalizers`` (unless the
+    500-pods-per-pass counting cap leaves it for the next pass).
+    ``count_as_failed`` is True when the pod is deleted because the Job failed: it is
+    already counted in this plan's ``status.failed``. Excess-parallelism, suspension,
+    duplicate/invalid-index and success-policy deletions are False: never failures.
     """
 
     name: str
@@ -114,6 +114,20 @@ class PodDeletion:
 
 @dataclass(frozen=True)
 class JobPlan:
+    """What one sync decided. Apply it in one transaction:
+
+    1. strip ``batch.kubernetes.io/job-tracking`` from every pod in ``remove_finalizers``;
+    2. delete the pods in ``delete``;
+    3. create ``create`` (name from ``generateName``), in ``slow_start_batches``,
+       stopping at the first error;
+    4. write ``status`` if it differs; persist ``backoff_record`` beside the Job;
+    5. record ``events`` on the Job (pod SuccessfulCreate/Delete events are the
+       caller's, who knows the generated names);
+    6. requeue after ``requeue_after`` seconds if set.
+
+    ``create`` and ``delete`` are never both non-empty.
+    """
+
     create: tuple[PodToCreate, ...]
     delete: tuple[PodDeletion, ...]
     remove_finalizers: tuple[str, ...]
@@ -930,7 +944,8 @@ class _JobSync:
         if finished is None:
             message = match_success_policy(self.spec.get("successPolicy"), completions, self.succeeded_indexes)
             if message is not None:
-                self.decisions.append(f"successPolicy: {message} (succeeded indexes {format_indexes(self.succeeded_indexes)})")
+                succeeded = format_indexes(self.succeeded_indexes)
+                self.decisions.append(f"successPolicy: {message} (succeeded indexes {succeeded})")
                 finished = new_condition(SUCCESS_CRITERIA_MET, "True", REASON_SUCCESS_POLICY, message, self.now)
         return finished
 
@@ -986,16 +1001,20 @@ class _JobSync:
     # ---------------------------------------------------------------- act
 
     def _delete_active_pods_when_finished(self, finished: dict) -> None:
-        """deleteActivePods: a failing Job's pods keep their finalizer until counted as failed."""
+        """deleteActivePods: once the Job fails (or meets its successPolicy) its running pods go.
+
+        A failing Job's pods are counted as failed in this same pass.
+        """
         failing = finished["type"] != SUCCESS_CRITERIA_MET
         if not self.active_pods:
             return
-        for pod in self.active_pods:
+        for pod in self.active_pods:  # their finalizers go when they are counted below
             self.delete.append(PodDeletion(_name(pod), count_as_failed=failing))
-            self.remove_finalizers[_name(pod)] = None
         names = ", ".join(_name(p) for p in self.active_pods)
         why = "counted as failed" if failing else "not counted as failures"
-        self.decisions.append(f"deleting {_pods(len(self.active_pods))} still running ({names}): the job is finishing ({why})")
+        self.decisions.append(
+            f"deleting {_pods(len(self.active_pods))} still running ({names}): the job is finishing ({why})"
+        )
         self.terminating += len(self.active_pods)
         self.ready = 0
         self.active = 0
@@ -1111,7 +1130,10 @@ class _JobSync:
 
     def _update_suspended_condition(self) -> None:
         if is_job_suspended(self.job):
-            if ensure_job_condition_status(self.conditions, SUSPENDED, "True", "JobSuspended", "Job suspended", self.now):
+            changed = ensure_job_condition_status(
+                self.conditions, SUSPENDED, "True", "JobSuspended", "Job suspended", self.now
+            )
+            if changed:
                 self.events.append((NORMAL, "Suspended", "Job suspended"))
                 self.status.pop("startTime", None)
                 self.decisions.append("job suspended: Suspended condition set, startTime cleared")

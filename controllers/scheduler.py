@@ -111,7 +111,7 @@ def unfit_reason(pod: dict, room: NodeRoom) -> str | None:
 
 def failure_message(total: int, reasons: list[str]) -> str:
     counts = Counter(reasons)
-    parts = [f"{n} {reason}" for reason, n in sorted(counts.items())]
+    parts = sorted(f"{n} {reason}" for reason, n in counts.items())
     return f"0/{total} nodes are available: {', '.join(parts)}."
 
 

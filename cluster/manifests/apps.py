@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .access import get_int, get_int_or_string, get_map, get_optional_map, get_str, get_string_map
 from .common import (
+    SELECTOR_MISMATCH,
     as_json,
     selector_matches,
     validate_immutable,
@@ -42,13 +43,13 @@ def validate_daemonset(ds: dict, old: dict | None) -> list[FieldError]:
 def _validate_daemonset_spec(spec: dict) -> list[FieldError]:
     selector = get_optional_map(spec, "selector", "spec")
     template = get_map(spec, "template", "spec")
-    labels = get_string_map(get_map(template, "metadata", "spec.template"), "labels", "spec.template.metadata.labels")
+    labels = get_string_map(get_map(template, "metadata", "spec.template"), "labels", "spec.template.metadata")
     pod_spec = get_map(template, "spec", "spec.template")
 
     selector_errs = validate_label_selector(selector, "spec.selector")
     errs = list(selector_errs)
     if not selector_errs and not selector_matches(selector, labels):
-        errs.append(invalid("spec.template.metadata.labels", go_string_map(labels), "`selector` does not match template `labels`"))
+        errs.append(invalid("spec.template.metadata.labels", go_string_map(labels), SELECTOR_MISMATCH))
     if selector is not None and not (selector.get("matchLabels") or selector.get("matchExpressions")):
         errs.append(invalid("spec.selector", go_label_selector(selector), "empty selector is invalid for daemonset"))
     errs += validate_pod_template_spec(template, "spec.template")
@@ -56,18 +57,17 @@ def _validate_daemonset_spec(spec: dict) -> list[FieldError]:
     if restart_policy != "Always":
         errs.append(not_supported("spec.template.spec.restartPolicy", restart_policy, ["Always"]))
     if get_int(pod_spec, "activeDeadlineSeconds", "spec.template.spec", "int64") is not None:
-        errs.append(forbidden("spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in DaemonSet is not Supported"))
+        detail = "activeDeadlineSeconds in DaemonSet is not Supported"
+        errs.append(forbidden("spec.template.spec.activeDeadlineSeconds", detail))
     errs += validate_nonnegative(get_int(spec, "minReadySeconds", "spec"), "spec.minReadySeconds")
     errs += _validate_update_strategy(get_map(spec, "updateStrategy", "spec"), "spec.updateStrategy")
-    errs += validate_nonnegative(
-        get_int(spec, "revisionHistoryLimit", "spec"), "spec.revisionHistoryLimit"
-    )
+    errs += validate_nonnegative(get_int(spec, "revisionHistoryLimit", "spec"), "spec.revisionHistoryLimit")
     return errs
 
 
 def _validate_update_strategy(strategy: dict, path: str) -> list[FieldError]:
-    strategy_type = get_str(strategy, "type", f"{path}")
-    rolling = get_optional_map(strategy, "rollingUpdate", f"{path}")
+    strategy_type = get_str(strategy, "type", path)
+    rolling = get_optional_map(strategy, "rollingUpdate", path)
     if strategy_type == "OnDelete":
         return []
     if strategy_type == "RollingUpdate":
@@ -90,8 +90,8 @@ def _go_update_strategy(strategy_type: str, rolling: dict | None) -> GoLiteral:
 
 
 def _validate_rolling_update(rolling: dict, path: str) -> list[FieldError]:
-    max_unavailable = get_int_or_string(rolling, "maxUnavailable", f"{path}")
-    max_surge = get_int_or_string(rolling, "maxSurge", f"{path}")
+    max_unavailable = get_int_or_string(rolling, "maxUnavailable", path)
+    max_surge = get_int_or_string(rolling, "maxSurge", path)
     errs = _validate_int_or_percent(max_unavailable, f"{path}.maxUnavailable")
     errs += _validate_int_or_percent(max_surge, f"{path}.maxSurge")
     errs += _not_more_than_100_percent(max_unavailable, f"{path}.maxUnavailable")
@@ -99,7 +99,8 @@ def _validate_rolling_update(rolling: dict, path: str) -> list[FieldError]:
     has_unavailable = _int_or_percent_value(max_unavailable) != 0
     has_surge = _int_or_percent_value(max_surge) != 0
     if has_unavailable and has_surge:
-        errs.append(invalid(f"{path}.maxSurge", go_int_or_string(max_surge), "may not be set when maxUnavailable is non-zero"))
+        detail = "may not be set when maxUnavailable is non-zero"
+        errs.append(invalid(f"{path}.maxSurge", go_int_or_string(max_surge), detail))
     elif not has_unavailable and not has_surge:
         errs.append(required(f"{path}.maxUnavailable", "cannot be 0 when maxSurge is 0"))
     return errs

@@ -16,6 +16,7 @@ from .access import (
     get_string_map,
 )
 from .common import (
+    SELECTOR_MISMATCH,
     as_json,
     selector_matches,
     validate_immutable,
@@ -65,6 +66,10 @@ CONCURRENCY_POLICIES = ("Allow", "Forbid", "Replace")
 _TIME_ZONE_PART = re.compile(r"[A-Za-z.\-_0-9+]{1,14}")
 
 
+def _at_most(items: list, maximum: int, path: str) -> list[FieldError]:
+    return [too_many(path, len(items), maximum)] if len(items) > maximum else []
+
+
 def _go_string_list(values: tuple[str, ...]) -> str:
     """Go's `%q` of a `[]string`: `["a" "b"]`."""
     return "[" + " ".join(go_quote(v) for v in values) + "]"
@@ -87,7 +92,7 @@ def validate_job(job: dict, old: dict | None) -> list[FieldError]:
 
 
 def _template_labels(spec: dict, path: str) -> dict[str, str] | None:
-    template_meta = get_map(get_map(spec, "template", f"{path}"), "metadata", f"{path}.template.metadata")
+    template_meta = get_map(get_map(spec, "template", path), "metadata", f"{path}.template")
     return get_string_map(template_meta, "labels", f"{path}.template.metadata")
 
 
@@ -130,7 +135,7 @@ def _validate_selector(spec: dict) -> list[FieldError]:
     errs = [required("spec.selector")] if selector is None else list(selector_errs)
     labels = _template_labels(spec, "spec")
     if not selector_errs and not selector_matches(selector, labels):
-        errs.append(invalid("spec.template.metadata.labels", go_string_map(labels), "`selector` does not match template `labels`"))
+        errs.append(invalid("spec.template.metadata.labels", go_string_map(labels), SELECTOR_MISMATCH))
     return errs
 
 
@@ -149,7 +154,7 @@ def _validate_indexed_pod_hostnames(meta: dict, spec: dict) -> list[FieldError]:
 def validate_job_spec(spec: dict, path: str) -> list[FieldError]:
     """`validateJobSpec`: everything but the selector (shared with CronJob job templates)."""
     counts = {
-        key: get_int(spec, key, f"{path}.{key}", go_type)
+        key: get_int(spec, key, path, go_type)
         for key, go_type in (
             ("parallelism", "int32"),
             ("completions", "int32"),
@@ -163,21 +168,21 @@ def validate_job_spec(spec: dict, path: str) -> list[FieldError]:
     errs = [e for key, value in counts.items() for e in validate_nonnegative(value, f"{path}.{key}")]
     if counts["maxFailedIndexes"] is not None and counts["backoffLimitPerIndex"] is None:
         errs.append(required(f"{path}.backoffLimitPerIndex", "when maxFailedIndexes is specified"))
-    mode = get_optional_str(spec, "completionMode", f"{path}")
+    mode = get_optional_str(spec, "completionMode", path)
     errs += _validate_completion_mode(mode, counts, path)
 
-    policy = get_optional_map(spec, "podFailurePolicy", f"{path}")
+    policy = get_optional_map(spec, "podFailurePolicy", path)
     if policy is not None:
         errs += _validate_pod_failure_policy(policy, spec, counts["backoffLimitPerIndex"] is not None, path)
-    success_policy = get_optional_map(spec, "successPolicy", f"{path}")
+    success_policy = get_optional_map(spec, "successPolicy", path)
     if success_policy is not None:
         if mode != "Indexed":
             errs.append(invalid(f"{path}.successPolicy", as_json(success_policy), "requires indexed completion mode"))
         elif counts["completions"] is not None:
             errs += _validate_success_policy(success_policy, counts["completions"], f"{path}.successPolicy")
-    errs += _validate_pod_replacement_policy(spec, policy is not None, f"{path}.podReplacementPolicy")
+    errs += _validate_pod_replacement_policy(spec, policy is not None, path)
 
-    template = get_map(spec, "template", f"{path}")
+    template = get_map(spec, "template", path)
     errs += validate_pod_template_spec(template, f"{path}.template", restart_policy_optional=True)
     errs += _validate_job_restart_policy(template, policy is not None, f"{path}.template")
     return errs
@@ -200,7 +205,8 @@ def _validate_completion_mode(mode: str | None, counts: dict[str, int | None], p
         if completions is not None and max_failed is not None and max_failed > completions:
             errs.append(invalid(f"{path}.maxFailedIndexes", max_failed, "must be less than or equal to completions"))
         if max_failed is not None and max_failed > MAX_FAILED_INDEXES:
-            errs.append(invalid(f"{path}.maxFailedIndexes", max_failed, f"must be less than or equal to {MAX_FAILED_INDEXES}"))
+            detail = f"must be less than or equal to {MAX_FAILED_INDEXES}"
+            errs.append(invalid(f"{path}.maxFailedIndexes", max_failed, detail))
     if mode in (None, "NonIndexed"):
         if per_index is not None:
             errs.append(invalid(f"{path}.backoffLimitPerIndex", per_index, "requires indexed completion mode"))
@@ -212,7 +218,7 @@ def _validate_completion_mode(mode: str | None, counts: dict[str, int | None], p
 def _validate_job_restart_policy(template: dict, has_failure_policy: bool, template_path: str) -> list[FieldError]:
     """Jobs need Never or OnFailure; the pod-spec default (Always) and "" both count as missing."""
     path = f"{template_path}.spec.restartPolicy"
-    restart_policy = get_str(get_map(template, "spec", f"{template_path}"), "restartPolicy", path)
+    restart_policy = get_str(get_map(template, "spec", template_path), "restartPolicy", f"{template_path}.spec")
     if restart_policy in ("Always", ""):
         return [required(path, 'valid values: "OnFailure", "Never"')]
     if restart_policy not in ("OnFailure", "Never"):
@@ -227,26 +233,30 @@ def _validate_pod_replacement_policy(spec: dict, has_failure_policy: bool, path:
     if policy is None:
         return []
     supported = ("Failed",) if has_failure_policy else POD_REPLACEMENT_POLICIES
-    return [] if policy in supported else [not_supported(path, policy, supported)]
+    return [] if policy in supported else [not_supported(f"{path}.podReplacementPolicy", policy, supported)]
 
 
-def _validate_pod_failure_policy(policy: dict, spec: dict, has_backoff_per_index: bool, path: str) -> list[FieldError]:
+def _validate_pod_failure_policy(
+    policy: dict, spec: dict, has_backoff_per_index: bool, path: str
+) -> list[FieldError]:
     rules_path = f"{path}.podFailurePolicy.rules"
-    rules = get_maps(policy, "rules", rules_path)
-    errs = [too_many(rules_path, len(rules), MAX_POD_FAILURE_POLICY_RULES)] if len(rules) > MAX_POD_FAILURE_POLICY_RULES else []
-    pod_spec = get_map(get_map(spec, "template", f"{path}"), "spec", f"{path}.template.spec")
+    rules = get_maps(policy, "rules", f"{path}.podFailurePolicy")
+    errs = _at_most(rules, MAX_POD_FAILURE_POLICY_RULES, rules_path)
+    pod_spec = get_map(get_map(spec, "template", path), "spec", f"{path}.template")
     container_names = {
         get_str(c, "name", f"{path}.template.spec.{key}[{i}]")
         for key in ("containers", "initContainers")
-        for i, c in enumerate(get_maps(pod_spec, key, f"{path}.template.spec.{key}"))
+        for i, c in enumerate(get_maps(pod_spec, key, f"{path}.template.spec"))
     }
     for i, rule in enumerate(rules):
         errs += _validate_pod_failure_rule(rule, has_backoff_per_index, f"{rules_path}[{i}]", container_names)
     return errs
 
 
-def _validate_pod_failure_rule(rule: dict, has_backoff_per_index: bool, path: str, container_names: set[str]) -> list[FieldError]:
-    action = get_str(rule, "action", f"{path}")
+def _validate_pod_failure_rule(
+    rule: dict, has_backoff_per_index: bool, path: str, container_names: set[str]
+) -> list[FieldError]:
+    action = get_str(rule, "action", path)
     errs = []
     if not action:
         errs.append(required(f"{path}.action", f"valid values: {_go_string_list(POD_FAILURE_POLICY_ACTIONS)}"))
@@ -254,8 +264,8 @@ def _validate_pod_failure_rule(rule: dict, has_backoff_per_index: bool, path: st
         errs.append(invalid(f"{path}.action", action, "requires the backoffLimitPerIndex to be set"))
     elif action not in POD_FAILURE_POLICY_ACTIONS:
         errs.append(not_supported(f"{path}.action", action, POD_FAILURE_POLICY_ACTIONS))
-    on_exit_codes = get_optional_map(rule, "onExitCodes", f"{path}")
-    on_conditions = get_maps(rule, "onPodConditions", f"{path}")
+    on_exit_codes = get_optional_map(rule, "onExitCodes", path)
+    on_conditions = get_maps(rule, "onPodConditions", path)
     if on_exit_codes is not None:
         errs += _validate_on_exit_codes(on_exit_codes, f"{path}.onExitCodes", container_names)
     if on_conditions:
@@ -268,16 +278,17 @@ def _validate_pod_failure_rule(rule: dict, has_backoff_per_index: bool, path: st
 
 
 def _validate_on_exit_codes(requirement: dict, path: str, container_names: set[str]) -> list[FieldError]:
-    operator = get_str(requirement, "operator", f"{path}")
-    container = get_optional_str(requirement, "containerName", f"{path}")
-    values = get_ints(requirement, "values", f"{path}")
+    operator = get_str(requirement, "operator", path)
+    container = get_optional_str(requirement, "containerName", path)
+    values = get_ints(requirement, "values", path)
     errs = []
     if not operator:
         errs.append(required(f"{path}.operator", f"valid values: {_go_string_list(EXIT_CODE_OPERATORS)}"))
     elif operator not in EXIT_CODE_OPERATORS:
         errs.append(not_supported(f"{path}.operator", operator, EXIT_CODE_OPERATORS))
     if container is not None and container not in container_names:
-        errs.append(invalid(f"{path}.containerName", container, "must be one of the container or initContainer names in the pod template"))
+        detail = "must be one of the container or initContainer names in the pod template"
+        errs.append(invalid(f"{path}.containerName", container, detail))
     if not values:
         errs.append(invalid(f"{path}.values", go_int32_slice(values), "at least one value is required"))
     elif len(values) > MAX_EXIT_CODE_VALUES:
@@ -295,7 +306,7 @@ def _validate_on_exit_codes(requirement: dict, path: str, container_names: set[s
 
 
 def _validate_on_pod_conditions(patterns: list[dict], path: str) -> list[FieldError]:
-    errs = [too_many(path, len(patterns), MAX_POD_CONDITION_PATTERNS)] if len(patterns) > MAX_POD_CONDITION_PATTERNS else []
+    errs = _at_most(patterns, MAX_POD_CONDITION_PATTERNS, path)
     for i, pattern in enumerate(patterns):
         condition_type = get_str(pattern, "type", f"{path}[{i}]")
         errs += [invalid(f"{path}[{i}].type", condition_type, m) for m in is_qualified_name(condition_type)]
@@ -308,20 +319,19 @@ def _validate_on_pod_conditions(patterns: list[dict], path: str) -> list[FieldEr
 
 
 def _validate_success_policy(policy: dict, completions: int, path: str) -> list[FieldError]:
-    rules = get_maps(policy, "rules", f"{path}")
-    errs = []
-    if not rules:
-        errs.append(required(f"{path}.rules", "at least one rules must be specified when the successPolicy is specified"))
-    if len(rules) > MAX_SUCCESS_POLICY_RULES:
-        errs.append(too_many(f"{path}.rules", len(rules), MAX_SUCCESS_POLICY_RULES))
+    rules = get_maps(policy, "rules", path)
+    if rules:
+        errs = _at_most(rules, MAX_SUCCESS_POLICY_RULES, f"{path}.rules")
+    else:
+        errs = [required(f"{path}.rules", "at least one rules must be specified when the successPolicy is specified")]
     for i, rule in enumerate(rules):
         errs += _validate_success_rule(rule, completions, f"{path}.rules[{i}]")
     return errs
 
 
 def _validate_success_rule(rule: dict, completions: int, path: str) -> list[FieldError]:
-    count = get_int(rule, "succeededCount", f"{path}")
-    indexes = get_optional_str(rule, "succeededIndexes", f"{path}")
+    count = get_int(rule, "succeededCount", path)
+    indexes = get_optional_str(rule, "succeededIndexes", path)
     errs = []
     if count is None and indexes is None:
         errs.append(required(path, "at least one of succeededCount or succeededIndexes must be specified"))
@@ -337,12 +347,11 @@ def _validate_success_rule(rule: dict, completions: int, path: str) -> list[Fiel
         count_path = f"{path}.succeededCount"
         errs += validate_nonnegative(count, count_path)
         if count > completions:
-            errs.append(invalid(count_path, count, f"must be less than or equal to {completions} (the number of specified completions)"))
+            detail = f"must be less than or equal to {completions} (the number of specified completions)"
+            errs.append(invalid(count_path, count, detail))
         if indexes is not None and count > total:
-            errs.append(invalid(
-                count_path, count,
-                f"must be less than or equal to {total} (the number of indexes in the specified succeededIndexes field)",
-            ))
+            detail = f"must be less than or equal to {total} (the number of indexes in the specified succeededIndexes field)"
+            errs.append(invalid(count_path, count, detail))
     return errs
 
 
@@ -385,7 +394,8 @@ def _validate_job_spec_update(spec: dict, old_spec: dict, old_job: dict) -> list
     errs += validate_immutable(spec.get("completionMode"), old_spec.get("completionMode"), "spec.completionMode")
     for key in ("podFailurePolicy", "backoffLimitPerIndex", "managedBy", "successPolicy"):
         new = spec.get(key)
-        errs += validate_immutable(new, old_spec.get(key), f"spec.{key}", as_json(new) if isinstance(new, dict) else None)
+        shown = as_json(new) if isinstance(new, dict) else None
+        errs += validate_immutable(new, old_spec.get(key), f"spec.{key}", shown)
     return errs
 
 
@@ -406,7 +416,8 @@ def _validate_template_update(spec: dict, old_spec: dict, old_job: dict) -> list
     template, old_template = spec.get("template"), old_spec.get("template")
     never_started = not (old_job.get("status") or {}).get("startTime")
     if old_spec.get("suspend") is True and never_started:
-        template, old_template = _without_scheduling_directives(template), _without_scheduling_directives(old_template)
+        template = _without_scheduling_directives(template)
+        old_template = _without_scheduling_directives(old_template)
     return validate_immutable(template, old_template, "spec.template", as_json(spec.get("template")))
 
 
@@ -432,7 +443,7 @@ def validate_cronjob(cronjob: dict, old: dict | None) -> list[FieldError]:
     old_spec = None if old is None else get_map(old, "spec", "")
     errs = validate_meta(cronjob, old, name_is_dns_subdomain, namespaced=True)
     errs += _validate_cronjob_spec(spec, old_spec)
-    name = get_str(get_map(cronjob, "metadata", ""), "name", "metadata.name")
+    name = get_str(get_map(cronjob, "metadata", ""), "name", "metadata")
     if old is None and len(name) > CRONJOB_NAME_MAX_LENGTH:  # not on update: old long names stay editable
         errs.append(invalid("metadata.name", name, max_len_error(CRONJOB_NAME_MAX_LENGTH)))
     return errs
@@ -451,10 +462,11 @@ def _validate_cronjob_spec(spec: dict, old_spec: dict | None) -> list[FieldError
     )
     if old_spec is None or time_zone != old_spec.get("timeZone"):
         errs += _validate_time_zone(time_zone)
-    errs += validate_one_of(get_str(spec, "concurrencyPolicy", "spec"), "spec.concurrencyPolicy", CONCURRENCY_POLICIES)
+    concurrency_policy = get_str(spec, "concurrencyPolicy", "spec")
+    errs += validate_one_of(concurrency_policy, "spec.concurrencyPolicy", CONCURRENCY_POLICIES)
     errs += _validate_job_template(get_map(spec, "jobTemplate", "spec"), "spec.jobTemplate")
     for key in ("successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
-        errs += validate_nonnegative(get_int(spec, key, f"spec.{key}"), f"spec.{key}")
+        errs += validate_nonnegative(get_int(spec, key, "spec"), f"spec.{key}")
     return errs
 
 
@@ -465,9 +477,11 @@ def _validate_schedule(schedule: str, allow_tz: bool, time_zone: str | None) -> 
     except ScheduleError as exc:
         errs.append(invalid("spec.schedule", schedule, str(exc)))
     if "TZ" in schedule and not allow_tz:
-        errs.append(invalid("spec.schedule", schedule, "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
+        detail = "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
+        errs.append(invalid("spec.schedule", schedule, detail))
     elif "TZ" in schedule and time_zone is not None:
-        errs.append(invalid("spec.schedule", schedule, "cannot use both timeZone field and TZ or CRON_TZ in schedule"))
+        detail = "cannot use both timeZone field and TZ or CRON_TZ in schedule"
+        errs.append(invalid("spec.schedule", schedule, detail))
     return errs
 
 
@@ -482,7 +496,8 @@ def _validate_time_zone(time_zone: str | None) -> list[FieldError]:
             return [invalid(path, time_zone, f"unknown time zone {time_zone}")]
     errs = []
     if time_zone.lower() == "local":
-        errs.append(invalid(path, time_zone, "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"))
+        detail = "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"
+        errs.append(invalid(path, time_zone, detail))
     error = zone_error(time_zone)
     if error:
         errs.append(invalid(path, time_zone, error))
@@ -490,11 +505,12 @@ def _validate_time_zone(time_zone: str | None) -> list[FieldError]:
 
 
 def _validate_job_template(job_template: dict, path: str) -> list[FieldError]:
-    spec = get_map(job_template, "spec", f"{path}")
+    spec = get_map(job_template, "spec", path)
     errs = validate_job_spec(spec, f"{path}.spec")
     selector = get_optional_map(spec, "selector", f"{path}.spec")
     if selector is not None:
-        errs.append(invalid(f"{path}.spec.selector", go_label_selector(selector), "`selector` will be auto-generated"))
+        detail = "`selector` will be auto-generated"
+        errs.append(invalid(f"{path}.spec.selector", go_label_selector(selector), detail))
     if get_bool(spec, "manualSelector", f"{path}.spec"):
         errs.append(not_supported(f"{path}.spec.manualSelector", True, ("nil", "false")))
     return errs

@@ -16,6 +16,7 @@ NameCheck = Callable[[str, bool], list[str]]
 
 TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+SELECTOR_MISMATCH = "`selector` does not match template `labels`"
 
 
 def as_json(value: Any) -> GoLiteral:
@@ -36,7 +37,9 @@ def validate_immutable(new: Any, old: Any, path: str, shown: Any = None) -> list
     return [invalid(path, new if shown is None else shown, "field is immutable")]
 
 
-def validate_one_of(value: str, path: str, supported: tuple[str, ...], required_detail: str = "") -> list[FieldError]:
+def validate_one_of(
+    value: str, path: str, supported: tuple[str, ...], required_detail: str = ""
+) -> list[FieldError]:
     """An enum field: Required when empty, Unsupported when not one of `supported`."""
     if not value:
         return [required(path, required_detail)]
@@ -96,7 +99,7 @@ def validate_object_meta_update(meta: dict, old_meta: dict) -> list[FieldError]:
     """Identity fields cannot change; absent ones are carried over by the store."""
     errs = []
     for key in ("name", "namespace", "uid"):
-        new = get_str(meta, key, f"metadata.{key}")
+        new = get_str(meta, key, "metadata")
         if new:
             errs += validate_immutable(new, old_meta.get(key) or "", f"metadata.{key}")
     return errs
@@ -105,23 +108,24 @@ def validate_object_meta_update(meta: dict, old_meta: dict) -> list[FieldError]:
 def validate_label_selector(selector: dict | None, path: str) -> list[FieldError]:
     if selector is None:
         return []
-    errs = validate_labels(get_string_map(selector, "matchLabels", f"{path}"), f"{path}.matchLabels")
-    for i, requirement in enumerate(get_maps(selector, "matchExpressions", f"{path}")):
+    errs = validate_labels(get_string_map(selector, "matchLabels", path), f"{path}.matchLabels")
+    for i, requirement in enumerate(get_maps(selector, "matchExpressions", path)):
         errs += _validate_requirement(requirement, f"{path}.matchExpressions[{i}]")
     return errs
 
 
 def _validate_requirement(requirement: dict, path: str) -> list[FieldError]:
-    key = get_str(requirement, "key", f"{path}")
-    operator = get_str(requirement, "operator", f"{path}")
-    values = get_strings(requirement, "values", f"{path}") or []
+    key = get_str(requirement, "key", path)
+    operator = get_str(requirement, "operator", path)
+    values = get_strings(requirement, "values", path) or []
     errs = []
     if operator in ("In", "NotIn"):
         if not values:
             errs.append(required(f"{path}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
     elif operator in ("Exists", "DoesNotExist"):
         if values:
-            errs.append(forbidden(f"{path}.values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+            detail = "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
+            errs.append(forbidden(f"{path}.values", detail))
     else:
         errs.append(invalid(f"{path}.operator", operator, "not a valid selector operator"))
     errs += [invalid(f"{path}.key", key, msg) for msg in is_qualified_name(key)]

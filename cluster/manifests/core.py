@@ -23,7 +23,7 @@ def validate_node(node: dict, old: dict | None) -> list[FieldError]:
 
 
 def _validate_taint(taint: dict, path: str) -> list[FieldError]:
-    key, value, effect = (get_str(taint, k, f"{path}.{k}") for k in ("key", "value", "effect"))
+    key, value, effect = (get_str(taint, k, path) for k in ("key", "value", "effect"))
     errs = [invalid(f"{path}.key", key, msg) for msg in is_qualified_name(key)]
     problems = is_valid_label_value(value)
     if problems:

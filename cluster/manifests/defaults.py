@@ -59,13 +59,13 @@ def image_tag(image: str) -> str:
 
 
 def _default_container(container: dict, path: str) -> None:
-    if not get_str(container, "imagePullPolicy", f"{path}"):
-        tag = image_tag(get_str(container, "image", f"{path}"))
+    if not get_str(container, "imagePullPolicy", path):
+        tag = image_tag(get_str(container, "image", path))
         container["imagePullPolicy"] = "Always" if tag == "latest" else "IfNotPresent"
     _default(container, "terminationMessagePath", "/dev/termination-log")
     _default(container, "terminationMessagePolicy", "File")
     _default(container, "resources", {})
-    for port in get_maps(container, "ports", f"{path}"):
+    for port in get_maps(container, "ports", path):
         _default(port, "protocol", "TCP")
 
 
@@ -79,13 +79,15 @@ def _default_pod_spec(spec: dict, path: str, *, restart_policy: bool = True) -> 
     _default(spec, "terminationGracePeriodSeconds", 30)
     _default(spec, "securityContext", {})
     for key in ("containers", "initContainers"):
-        for i, container in enumerate(get_maps(spec, key, f"{path}.{key}")):
+        for i, container in enumerate(get_maps(spec, key, path)):
             _default_container(container, f"{path}.{key}[{i}]")
 
 
-def _default_pod_template(owner_spec: dict, path: str, *, restart_policy: bool = True) -> None:
-    template = ensure_map(owner_spec, "template", path)
-    _default_pod_spec(ensure_map(template, "spec", f"{path}"), f"{path}.spec", restart_policy=restart_policy)
+def _default_pod_template(owner_spec: dict, at: str, *, restart_policy: bool = True) -> None:
+    """Default `<owner spec>.template.spec`; `at` is the owner spec's path."""
+    template = ensure_map(owner_spec, "template", at)
+    spec = ensure_map(template, "spec", f"{at}.template")
+    _default_pod_spec(spec, f"{at}.template.spec", restart_policy=restart_policy)
 
 
 def _default_daemonset(ds: dict) -> None:
@@ -97,8 +99,8 @@ def _default_daemonset(ds: dict) -> None:
         _default(rolling, "maxUnavailable", 1)
         _default(rolling, "maxSurge", 0)
     _default(spec, "revisionHistoryLimit", 10)
-    _default_pod_template(spec, "spec.template")
-    annotations = ensure_map(ensure_map(ds, "metadata", ""), "annotations", "metadata.annotations")
+    _default_pod_template(spec, "spec")
+    annotations = ensure_map(ensure_map(ds, "metadata", ""), "annotations", "metadata")
     annotations.setdefault(TEMPLATE_GENERATION_ANNOTATION, "1")
     status = ensure_map(ds, "status", "")
     for counter in DAEMONSET_STATUS_COUNTERS:
@@ -108,17 +110,18 @@ def _default_daemonset(ds: dict) -> None:
 def next_template_generation(new: dict, old: dict) -> dict:
     """A copy of DaemonSet `new` (replacing `old`) carrying the template generation the API server
     keeps in its annotation: old's, plus one when `spec.template` changed. Pass defaulted objects."""
-    result = copy.deepcopy(new)
-    old_value = ((old.get("metadata") or {}).get("annotations") or {}).get(TEMPLATE_GENERATION_ANNOTATION, "1")
-    generation = int(old_value) if str(old_value).isdigit() else 1
+    old_annotations = (old.get("metadata") or {}).get("annotations") or {}
+    old_value = str(old_annotations.get(TEMPLATE_GENERATION_ANNOTATION, "1"))
+    generation = int(old_value) if old_value.isdigit() else 1
     if (new.get("spec") or {}).get("template") != (old.get("spec") or {}).get("template"):
         generation += 1
+    result = copy.deepcopy(new)
     result.setdefault("metadata", {}).setdefault("annotations", {})[TEMPLATE_GENERATION_ANNOTATION] = str(generation)
     return result
 
 
 def _default_job(job: dict) -> None:
-    meta = ensure_map(job, "metadata", "")
+    ensure_map(job, "metadata", "")
     spec = ensure_map(job, "spec", "")
     if spec.get("completions") is None and spec.get("parallelism") is None:
         spec["completions"] = 1
@@ -131,7 +134,7 @@ def _default_job(job: dict) -> None:
         for pattern in get_maps(rule, "onPodConditions", f"spec.podFailurePolicy.rules[{i}]"):
             _default(pattern, "status", "True")
     _default(spec, "podReplacementPolicy", "Failed" if failure_policy is not None else "TerminatingOrFailed")
-    _default_pod_template(spec, "spec.template", restart_policy=False)
+    _default_pod_template(spec, "spec", restart_policy=False)
     _default_job_labels(job)
 
 
@@ -176,7 +179,7 @@ def _default_cronjob(cronjob: dict) -> None:
     _default(spec, "failedJobsHistoryLimit", 1)
     job_template = ensure_map(spec, "jobTemplate", "spec")
     job_spec = ensure_map(job_template, "spec", "spec.jobTemplate")
-    _default_pod_template(job_spec, "spec.jobTemplate.spec.template", restart_policy=False)
+    _default_pod_template(job_spec, "spec.jobTemplate.spec", restart_policy=False)
 
 
 def _default_pod(pod: dict) -> None:
@@ -184,17 +187,17 @@ def _default_pod(pod: dict) -> None:
     _default_pod_spec(spec, "spec")
     _default(spec, "enableServiceLinks", True)
     for key in ("containers", "initContainers"):
-        for i, container in enumerate(get_maps(spec, key, f"spec.{key}")):
-            _default_requests_to_limits(container, f"spec.{key}[{i}].resources")
+        for i, container in enumerate(get_maps(spec, key, "spec")):
+            _default_requests_to_limits(container, f"spec.{key}[{i}]")
     _default(ensure_map(pod, "status", ""), "phase", "Pending")
 
 
 def _default_requests_to_limits(container: dict, path: str) -> None:
     """`SetDefaults_Pod`: a resource with a limit but no request is requested at its limit."""
     resources = ensure_map(container, "resources", path)
-    limits = get_map(resources, "limits", f"{path}")
+    limits = get_map(resources, "limits", f"{path}.resources")
     if limits:
-        requests = ensure_map(resources, "requests", f"{path}")
+        requests = ensure_map(resources, "requests", f"{path}.resources")
         for name, quantity in limits.items():
             requests.setdefault(name, quantity)
 

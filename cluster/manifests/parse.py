@@ -60,9 +60,8 @@ def _load_yaml(text: str, source: str) -> list[Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}: " if mark else ""
-        raise ManifestError(
-            f"error parsing {source}: error converting YAML to JSON: yaml: {where}{_libyaml_wording(exc.problem or '')}"
-        ) from None
+        problem = _libyaml_wording(exc.problem or "")
+        raise ManifestError(f"error parsing {source}: error converting YAML to JSON: yaml: {where}{problem}") from None
     except yaml.YAMLError as exc:
         raise ManifestError(f"error parsing {source}: error converting YAML to JSON: yaml: {exc}") from None
 

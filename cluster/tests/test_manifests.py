@@ -344,7 +344,7 @@ def test_partial_rolling_update_is_completed():
     ids=["unchanged", "template changed", "template changed again", "other spec change"],
 )
 def test_next_template_generation(template_change, old_generation, expected):
-    old = prepare(daemonset({f"metadata.annotations": {TEMPLATE_GENERATION_ANNOTATION: old_generation}}))
+    old = prepare(daemonset({"metadata.annotations": {TEMPLATE_GENERATION_ANNOTATION: old_generation}}))
     new = prepare(daemonset(template_change))
     assert next_template_generation(new, old)["metadata"]["annotations"][TEMPLATE_GENERATION_ANNOTATION] == expected
 
@@ -465,13 +465,31 @@ def test_unserved_kinds_have_no_matches(api_version, kind):
         kind_info({"apiVersion": api_version, "kind": kind})
 
 
-def test_wrong_json_type_is_a_decode_error():
+@pytest.mark.parametrize(
+    ("obj", "message"),
+    [
+        (
+            job({"spec.parallelism": "2"}),
+            'Job in version "v1" cannot be handled as a Job: '
+            "json: cannot unmarshal string into Go struct field .spec.parallelism of type int32",
+        ),
+        (
+            daemonset({"spec.template.spec.containers[0].image": 5}),
+            'DaemonSet in version "v1" cannot be handled as a DaemonSet: json: cannot unmarshal number '
+            "into Go struct field .spec.template.spec.containers[0].image of type string",
+        ),
+        (
+            daemonset({"metadata.labels": {"tier": True}}),
+            'DaemonSet in version "v1" cannot be handled as a DaemonSet: '
+            "json: cannot unmarshal bool into Go struct field .metadata.labels[tier] of type string",
+        ),
+    ],
+    ids=["int field", "nested string field", "label value"],
+)
+def test_wrong_json_type_is_a_decode_error(obj, message):
     with pytest.raises(ManifestError) as caught:
-        prepare(job({"spec.parallelism": "2"}))
-    assert str(caught.value) == (
-        'Job in version "v1" cannot be handled as a Job: '
-        "json: cannot unmarshal string into Go struct field .spec.parallelism of type int32"
-    )
+        prepare(obj)
+    assert str(caught.value) == message
 
 
 # --- validation on create ----------------------------------------------------------------------
@@ -1100,7 +1118,19 @@ def test_job_template_is_immutable():
     ids=["parallelism", "suspend", "activeDeadlineSeconds", "backoffLimit", "ttl", "elastic indexed job", "suspended job scheduling"],
 )
 def test_mutable_job_fields(old, changes):
-    assert validate(apply_defaults(edited(old, changes)), old) == []
+    assert validate(apply_defaults(edited(old, changes), create=False), old) == []
+
+
+def test_replacing_a_job_with_its_manifest_fails_as_upstream():
+    """No selector is generated on update, so `kubectl replace -f job.yaml` is rejected."""
+    errors = validate(apply_defaults(job(), create=False), STORED_JOB)
+    assert [(e.field, e.type) for e in errors] == [
+        ("spec.selector", ErrorType.REQUIRED),
+        ("spec.template.metadata.labels", ErrorType.INVALID),
+        ("spec.selector", ErrorType.INVALID),
+        ("spec.template", ErrorType.INVALID),
+    ]
+    assert str(errors[2]) == "spec.selector: Invalid value: null: field is immutable"
 
 
 def test_started_job_cannot_change_scheduling_directives():

@@ -94,7 +94,13 @@ def job(
         "activeDeadlineSeconds": active_deadline_seconds,
     }
     spec.update({k: v for k, v in optional.items() if v is not None})
-    metadata = {"name": name, "namespace": "default", "uid": uid, "labels": labels, "creationTimestamp": "2025-12-31T23:00:00Z"}
+    metadata = {
+        "name": name,
+        "namespace": "default",
+        "uid": uid,
+        "labels": labels,
+        "creationTimestamp": "2025-12-31T23:00:00Z",
+    }
     if deleting:
         metadata["deletionTimestamp"] = format_time(T0)
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": spec, "status": status or {}}
@@ -245,7 +251,12 @@ class Sim:
             "startTime": format_time(self.now),
             "conditions": [{"type": "Ready", "status": str(ready), "lastTransitionTime": format_time(self.now)}],
             "containerStatuses": [
-                {"name": "main", "ready": ready, "restartCount": 0, "state": {"running": {"startedAt": format_time(self.now)}}}
+                {
+                    "name": "main",
+                    "ready": ready,
+                    "restartCount": 0,
+                    "state": {"running": {"startedAt": format_time(self.now)}},
+                }
             ],
         }
 
@@ -410,7 +421,13 @@ SYNC_CASES = [
         creations=1,
         active=1,
     ),
-    SyncCase("too few active pods with a dynamic job", job(parallelism=2, completions=WQ), pods("a", 1), creations=1, active=2),
+    SyncCase(
+        "too few active pods with a dynamic job",
+        job(parallelism=2, completions=WQ),
+        pods("a", 1),
+        creations=1,
+        active=2,
+    ),
     SyncCase(
         "too many active pods",
         job(parallelism=2, completions=5),
@@ -432,7 +449,9 @@ SYNC_CASES = [
     SyncCase(
         "failed + succeed pods: reset backoff delay",
         job(parallelism=2, completions=5),
-        pods("a", 1) + pods("s", 1, "Succeeded", finished_at=T0) + pods("f", 1, "Failed", finished_at=T0 - timedelta(seconds=1)),
+        pods("a", 1)
+        + pods("s", 1, "Succeeded", finished_at=T0)
+        + pods("f", 1, "Failed", finished_at=T0 - timedelta(seconds=1)),
         creations=1,
         active=2,
         succeeded=1,
@@ -729,7 +748,11 @@ SYNC_CASES = [
     ),
     SyncCase(
         "FailureTarget=False condition added manually is ignored",
-        job(status=started(active=1, conditions=[condition("FailureTarget", "False", "ConditionAddedManually", "Testing")])),
+        job(
+            status=started(
+                active=1, conditions=[condition("FailureTarget", "False", "ConditionAddedManually", "Testing")]
+            )
+        ),
         pods("a", 1, ready=True),
         active=1,
         ready=1,
@@ -946,7 +969,10 @@ SYNC_CASES = [
     SyncCase(
         "backoffLimitPerIndex: all indexes done with one failed",
         job(parallelism=2, completions=2, indexed=True, backoff_limit_per_index=0, status=started(active=1)),
-        [pod("hello-0", "Failed", index=0, annotations={JOB_INDEX_FAILURE_COUNT: "0"}), pod("hello-1", "Succeeded", index=1)],
+        [
+            pod("hello-0", "Failed", index=0, annotations={JOB_INDEX_FAILURE_COUNT: "0"}),
+            pod("hello-1", "Succeeded", index=1),
+        ],
         failed=1,
         succeeded=1,
         completed_indexes="1",
@@ -964,7 +990,10 @@ SYNC_CASES = [
             pod_failure_policy={"rules": [{"action": "FailIndex", "onExitCodes": {"operator": "In", "values": [7]}}]},
             status=started(active=2),
         ),
-        [pod("hello-0", "Failed", index=0, exit_code=7, annotations={JOB_INDEX_FAILURE_COUNT: "0"}), pod("hello-1", index=1)],
+        [
+            pod("hello-0", "Failed", index=0, exit_code=7, annotations={JOB_INDEX_FAILURE_COUNT: "0"}),
+            pod("hello-1", index=1),
+        ],
         creations=1,
         active=2,
         failed=1,
@@ -1045,6 +1074,27 @@ def test_completion_time_is_set_with_complete_only() -> None:
     assert complete["lastTransitionTime"] == complete["lastProbeTime"] == "2026-01-01T00:00:00Z"
     failed = plan_job(job(backoff_limit=0), [pod("hello-a", "Failed")], now=T0)
     assert failed.finished and "completionTime" not in failed.status
+
+
+def test_at_most_500_finished_pods_are_counted_per_pass() -> None:
+    sim = Sim(job(parallelism=600, completions=600, status=started()), pods("s", 600, "Succeeded"))
+    first = sim.sync()
+    assert (len(first.remove_finalizers), first.status["succeeded"]) == (500, 500)
+    assert not first.finished and first.requeue_after == 0.0
+    second = sim.sync()
+    assert second.status["succeeded"] == 600 and second.finished
+    assert_second_run_changes_nothing(sim, second)
+
+
+def test_deleting_job_releases_every_finalizer_without_counting_running_pods() -> None:
+    plan = plan_job(
+        job(parallelism=2, completions=5, deleting=True, status=started()),
+        pods("p", 1, "Pending") + pods("a", 1) + pods("s", 1, "Succeeded"),
+        now=T0,
+    )
+    assert sorted(plan.remove_finalizers) == ["a-0", "p-0", "s-0"]
+    assert (plan.create, plan.delete) == ((), ())
+    assert (plan.status["active"], plan.status["succeeded"], plan.status["failed"]) == (2, 1, 0)
 
 
 def test_excess_pods_are_deleted_unscheduled_pending_not_ready_first() -> None:
@@ -1363,7 +1413,8 @@ def test_active_deadline_requeues_exactly_then_fails() -> None:
     assert conditions_of(plan) == [("FailureTarget", "True", "DeadlineExceeded")]
     sim.kill_terminating()
     plan = sim.sync()
-    assert plan.finished and plan.events == (("Warning", "DeadlineExceeded", "Job was active longer than specified deadline"),)
+    assert plan.finished
+    assert plan.events == (("Warning", "DeadlineExceeded", "Job was active longer than specified deadline"),)
     assert plan.status["failed"] == 1
 
 
@@ -1430,7 +1481,10 @@ def test_success_policy_terminates_the_rest_then_completes() -> None:
     sim.kill_terminating()
     plan = sim.sync()
     assert plan.finished
-    assert conditions_of(plan) == [("SuccessCriteriaMet", "True", "SuccessPolicy"), ("Complete", "True", "SuccessPolicy")]
+    assert conditions_of(plan) == [
+        ("SuccessCriteriaMet", "True", "SuccessPolicy"),
+        ("Complete", "True", "SuccessPolicy"),
+    ]
     assert plan.status["failed"] == 0 and plan.status["succeeded"] == 1
     assert plan.status["conditions"][1]["message"] == "Matched rules at index 0"
     assert plan.events == (("Normal", "Completed", "Job completed"),)
@@ -1460,7 +1514,14 @@ def test_pod_failure_policy_fail_job_ends_the_job_early() -> None:
 
 @pytest.mark.parametrize(
     ("indexes", "text"),
-    [([], ""), ([0], "0"), ([3, 4], "3,4"), ([1, 3, 4, 5, 7], "1,3-5,7"), ([0, 1, 2], "0-2"), ([2, 4, 5, 7, 8, 9], "2,4,5,7-9")],
+    [
+        ([], ""),
+        ([0], "0"),
+        ([3, 4], "3,4"),
+        ([1, 3, 4, 5, 7], "1,3-5,7"),
+        ([0, 1, 2], "0-2"),
+        ([2, 4, 5, 7, 8, 9], "2,4,5,7-9"),
+    ],
     ids=lambda v: str(v),
 )
 def test_completed_indexes_compression(indexes: list[int], text: str) -> None:
