@@ -415,6 +415,20 @@ def cmd_uncordon(ctx: Context, args) -> int:
     return _set_unschedulable(ctx, args.nodes, False)
 
 
+def cmd_rollout(ctx: Context, args) -> int:
+    from cluster import rollout
+
+    try:
+        if args.action == "status":
+            return rollout.status(ctx.cluster, ctx.namespace, args.target, ctx.out,
+                                  watch=args.watch != "false", timeout=args.timeout)
+        if args.action == "history":
+            return rollout.history(ctx.cluster, ctx.namespace, args.target, ctx.out, revision=args.revision)
+        return rollout.undo(ctx.cluster, ctx.namespace, args.target, ctx.out, to_revision=args.to_revision)
+    except rollout.RolloutError as exc:
+        raise UsageError(str(exc)) from None
+
+
 # --- parser --------------------------------------------------------------------------------
 
 EXTRA_VERBS: dict[str, tuple] = {}
@@ -472,6 +486,15 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(verb)
         p.add_argument("nodes", nargs="+")
         p.set_defaults(func=func)
+
+    rollout = sub.add_parser("rollout")
+    rollout.add_argument("action", choices=["status", "history", "undo"])
+    rollout.add_argument("target")
+    rollout.add_argument("--watch", "-w", default="true")
+    rollout.add_argument("--timeout", type=float, default=0)
+    rollout.add_argument("--revision", type=int)
+    rollout.add_argument("--to-revision", type=int, default=0)
+    rollout.set_defaults(func=cmd_rollout)
 
     for verb, (configure, handler) in EXTRA_VERBS.items():
         p = sub.add_parser(verb)

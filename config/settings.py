@@ -81,7 +81,8 @@ else:
             "NAME": os.environ.get("KUBESIM_DB", str(VAR_DIR / "db.sqlite3")),
             "OPTIONS": dict(SQLITE_OPTIONS),
             # a file, not :memory:, so that several test processes can share it
-            "TEST": {"NAME": os.environ.get("KUBESIM_TEST_DB", str(VAR_DIR / "test-db.sqlite3"))},
+            # one file per test process: parallel runs (and subprocesses of a test) never collide
+            "TEST": {"NAME": os.environ.get("KUBESIM_TEST_DB", str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3"))},
         }
     }
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):

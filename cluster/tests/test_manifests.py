@@ -93,6 +93,7 @@ POD = {
 }
 
 JOB_UID = "uid-1"
+IGNORE_DISRUPTION = {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}
 DELETE = object()
 
 SUBDOMAIN_MSG = (
@@ -170,11 +171,14 @@ def rejection(obj: dict, old: dict | None = None) -> str:
 def test_seed_daemonset_gets_apiserver_defaults():
     ds = prepare(parse_documents(DAEMONSET_YAML, source="ds.yaml")[0])
 
-    assert ds["spec"]["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}
+    assert ds["spec"]["updateStrategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0},
+    }
     assert ds["spec"]["revisionHistoryLimit"] == 10
     assert "minReadySeconds" not in ds["spec"]
     pod_spec = ds["spec"]["template"]["spec"]
-    assert {k: pod_spec[k] for k in ("restartPolicy", "dnsPolicy", "schedulerName", "terminationGracePeriodSeconds", "securityContext")} == {
+    assert pod_spec == pod_spec | {
         "restartPolicy": "Always",
         "dnsPolicy": "ClusterFirst",
         "schedulerName": "default-scheduler",
@@ -192,7 +196,12 @@ def test_seed_daemonset_gets_apiserver_defaults():
     }
     assert ds["metadata"]["annotations"] == {TEMPLATE_GENERATION_ANNOTATION: "1"}
     assert "labels" not in ds["metadata"]  # apps/v1 no longer copies template labels
-    assert ds["status"] == {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0, "numberReady": 0}
+    assert ds["status"] == {
+        "currentNumberScheduled": 0,
+        "numberMisscheduled": 0,
+        "desiredNumberScheduled": 0,
+        "numberReady": 0,
+    }
     assert validate(ds) == []
 
 
@@ -212,7 +221,9 @@ def test_seed_job_gets_apiserver_defaults_and_generated_selector():
 
     spec = j["spec"]
     assert (spec["completions"], spec["parallelism"], spec["backoffLimit"]) == (1, 1, 4)
-    assert (spec["completionMode"], spec["suspend"], spec["podReplacementPolicy"]) == ("NonIndexed", False, "TerminatingOrFailed")
+    assert spec["completionMode"] == "NonIndexed"
+    assert spec["suspend"] is False
+    assert spec["podReplacementPolicy"] == "TerminatingOrFailed"
     assert "manualSelector" not in spec
     assert spec["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": JOB_UID}}
     assert spec["template"]["metadata"]["labels"] == generated
@@ -276,7 +287,7 @@ def test_job_completions_and_parallelism_defaults(completions, parallelism, expe
             2147483647,
             "TerminatingOrFailed",
         ),
-        ({"spec.podFailurePolicy": {"rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}]}}, 4, "Failed"),
+        ({"spec.podFailurePolicy": {"rules": [IGNORE_DISRUPTION]}}, 4, "Failed"),
     ],
     ids=["backoffLimit 6", "per-index backoff: MaxInt32", "podFailurePolicy: Failed replacement"],
 )
@@ -286,20 +297,19 @@ def test_job_backoff_and_replacement_defaults(changes, backoff_limit, replacemen
 
 
 def test_pod_failure_policy_condition_status_defaults_to_true():
-    rules = [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}]
-    spec = apply_defaults(job({"spec.podFailurePolicy": {"rules": rules}}))["spec"]
+    spec = apply_defaults(job({"spec.podFailurePolicy": {"rules": [IGNORE_DISRUPTION]}}))["spec"]
     assert spec["podFailurePolicy"]["rules"][0]["onPodConditions"] == [{"type": "DisruptionTarget", "status": "True"}]
 
 
 def test_cronjob_defaults_reach_the_pod_template_but_not_the_job_spec():
     cj = prepare(cronjob())
     spec = cj["spec"]
-    assert (spec["concurrencyPolicy"], spec["suspend"], spec["successfulJobsHistoryLimit"], spec["failedJobsHistoryLimit"]) == (
-        "Allow",
-        False,
-        3,
-        1,
-    )
+    assert spec == spec | {
+        "concurrencyPolicy": "Allow",
+        "suspend": False,
+        "successfulJobsHistoryLimit": 3,
+        "failedJobsHistoryLimit": 1,
+    }
     job_spec = spec["jobTemplate"]["spec"]
     assert job_spec["template"]["spec"]["dnsPolicy"] == "ClusterFirst"
     assert job_spec["template"]["spec"]["containers"][0]["imagePullPolicy"] == "IfNotPresent"
@@ -330,7 +340,10 @@ def test_ondelete_strategy_gets_no_rolling_update():
 
 def test_partial_rolling_update_is_completed():
     ds = prepare(daemonset({"spec.updateStrategy": {"rollingUpdate": {"maxUnavailable": "10%"}}}))
-    assert ds["spec"]["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "10%", "maxSurge": 0}}
+    assert ds["spec"]["updateStrategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": "10%", "maxSurge": 0},
+    }
 
 
 @pytest.mark.parametrize(
@@ -375,7 +388,8 @@ def test_lists_and_json_streams_expand_to_their_objects(text):
 
 
 def test_timestamps_stay_strings():
-    doc = parse_documents("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  creationTimestamp: 2024-01-02T03:04:05Z\n")[0]
+    text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  creationTimestamp: 2024-01-02T03:04:05Z\n"
+    doc = parse_documents(text)[0]
     assert doc["metadata"]["creationTimestamp"] == "2024-01-02T03:04:05Z"
 
 
@@ -498,6 +512,13 @@ DS_INVALID = 'The DaemonSet "my-first-daemonset" is invalid: '
 JOB_INVALID = 'The Job "hello-world" is invalid: '
 CJ_INVALID = 'The CronJob "hello" is invalid: '
 DS_CONTAINER = "spec.template.spec.containers[0]"
+ROLLING = "spec.updateStrategy.rollingUpdate"
+
+
+def percent(value: str) -> str:
+    """How Go prints an `intstr.IntOrString` holding a string."""
+    return f'intstr.IntOrString{{Type:1, IntVal:0, StrVal:"{value}"}}'
+
 
 CREATE_CASES = [
     # metadata, any kind
@@ -572,31 +593,29 @@ CREATE_CASES = [
     ),
     (
         "maxUnavailable and maxSurge both 0",
-        daemonset({"spec.updateStrategy.rollingUpdate": {"maxUnavailable": 0, "maxSurge": 0}}),
-        f"{DS_INVALID}spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0",
+        daemonset({ROLLING: {"maxUnavailable": 0, "maxSurge": 0}}),
+        f"{DS_INVALID}{ROLLING}.maxUnavailable: Required value: cannot be 0 when maxSurge is 0",
     ),
     (
         "maxUnavailable and maxSurge both non-zero",
-        daemonset({"spec.updateStrategy.rollingUpdate": {"maxUnavailable": 1, "maxSurge": "10%"}}),
-        f'{DS_INVALID}spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: intstr.IntOrString{{Type:1, IntVal:0, StrVal:"10%"}}: '
-        "may not be set when maxUnavailable is non-zero",
+        daemonset({ROLLING: {"maxUnavailable": 1, "maxSurge": "10%"}}),
+        f"{DS_INVALID}{ROLLING}.maxSurge: Invalid value: {percent('10%')}: may not be set when maxUnavailable is non-zero",
     ),
     (
         "maxUnavailable over 100%",
-        daemonset({"spec.updateStrategy.rollingUpdate.maxUnavailable": "150%"}),
-        f'{DS_INVALID}spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{{Type:1, IntVal:0, StrVal:"150%"}}: '
-        "must not be greater than 100%",
+        daemonset({f"{ROLLING}.maxUnavailable": "150%"}),
+        f"{DS_INVALID}{ROLLING}.maxUnavailable: Invalid value: {percent('150%')}: must not be greater than 100%",
     ),
     (
         "maxUnavailable not a percentage",
-        daemonset({"spec.updateStrategy.rollingUpdate.maxUnavailable": "half"}),
-        f'{DS_INVALID}[spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{{Type:1, IntVal:0, StrVal:"half"}}: '
-        f"{PERCENT_MSG}, spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0]",
+        daemonset({f"{ROLLING}.maxUnavailable": "half"}),
+        f"{DS_INVALID}[{ROLLING}.maxUnavailable: Invalid value: {percent('half')}: {PERCENT_MSG}, "
+        f"{ROLLING}.maxUnavailable: Required value: cannot be 0 when maxSurge is 0]",
     ),
     (
         "negative maxUnavailable",
-        daemonset({"spec.updateStrategy.rollingUpdate.maxUnavailable": -1}),
-        f"{DS_INVALID}spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: -1: must be greater than or equal to 0",
+        daemonset({f"{ROLLING}.maxUnavailable": -1}),
+        f"{DS_INVALID}{ROLLING}.maxUnavailable: Invalid value: -1: must be greater than or equal to 0",
     ),
     (
         "negative minReadySeconds",
@@ -647,7 +666,7 @@ CREATE_CASES = [
     ),
     (
         "template label key invalid (upstream path quirk)",
-        daemonset({"spec.template.metadata.labels": {"app": "my-first-daemonset", "-x": "1"}, "spec.selector.matchLabels": {"app": "my-first-daemonset"}}),
+        daemonset({"spec.template.metadata.labels": {"app": "my-first-daemonset", "-x": "1"}}),
         f'{DS_INVALID}spec.template.labels: Invalid value: "-x": {QUALIFIED_NAME_MSG}',
     ),
     (
@@ -852,8 +871,8 @@ CREATE_CASES = [
     ),
     (
         "node taint with unknown effect",
-        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"}, "spec": {"taints": [{"key": "k", "effect": "Never"}]}},
-        'The Node "n" is invalid: spec.taints[0].effect: Unsupported value: "Never": '
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"}, "spec": {"taints": [{"key": "k", "effect": "Off"}]}},
+        'The Node "n" is invalid: spec.taints[0].effect: Unsupported value: "Off": '
         'supported values: "NoSchedule", "PreferNoSchedule", "NoExecute"',
     ),
     (
@@ -875,15 +894,24 @@ def test_invalid_on_create(obj, message):
         daemonset({"metadata.name": DELETE, "metadata.generateName": "logs-"}),
         daemonset({"spec.selector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["my-first-daemonset"]}]}}),
         daemonset({"spec.updateStrategy.rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"}}),
-        job({"spec.completionMode": "Indexed", "spec.completions": 3, "spec.backoffLimitPerIndex": 1, "spec.maxFailedIndexes": 1}),
-        job({"spec.manualSelector": True, "spec.selector": {"matchLabels": {"app": "x"}}, "spec.template.metadata.labels": {"app": "x"}}),
+        job({
+            "spec.completionMode": "Indexed",
+            "spec.completions": 3,
+            "spec.backoffLimitPerIndex": 1,
+            "spec.maxFailedIndexes": 1,
+        }),
+        job({
+            "spec.manualSelector": True,
+            "spec.selector": {"matchLabels": {"app": "x"}},
+            "spec.template.metadata.labels": {"app": "x"},
+        }),
         job({
             "spec.completionMode": "Indexed",
             "spec.completions": 5,
             "spec.successPolicy": {"rules": [{"succeededIndexes": "0,2-4", "succeededCount": 2}]},
         }),
         cronjob({"spec.timeZone": "Europe/Paris"}),
-        pod({"spec.tolerations": [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}]}),
+        pod({"spec.tolerations": [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists"}]}),
     ],
     ids=[
         "generateName instead of name",
@@ -901,8 +929,9 @@ def test_valid_variants(obj):
 
 
 def test_several_errors_are_aggregated_and_deduplicated():
-    errors = [FieldError(ErrorType.REQUIRED, "spec.a"), FieldError(ErrorType.REQUIRED, "spec.a"), FieldError(ErrorType.REQUIRED, "spec.b")]
-    assert str(InvalidError("DaemonSet", "x", errors)) == 'The DaemonSet "x" is invalid: [spec.a: Required value, spec.b: Required value]'
+    errors = [FieldError(ErrorType.REQUIRED, field) for field in ("spec.a", "spec.a", "spec.b")]
+    message = 'The DaemonSet "x" is invalid: [spec.a: Required value, spec.b: Required value]'
+    assert str(InvalidError("DaemonSet", "x", errors)) == message
 
 
 def test_invalid_error_status():
@@ -946,21 +975,44 @@ def test_core_kinds_have_no_group_in_status():
     assert status["details"] == {
         "name": "",
         "kind": "Pod",
-        "causes": [{"reason": "FieldValueRequired", "message": "Required value: name or generateName is required", "field": "metadata.name"}],
+        "causes": [
+            {
+                "reason": "FieldValueRequired",
+                "message": "Required value: name or generateName is required",
+                "field": "metadata.name",
+            }
+        ],
     }
 
 
 @pytest.mark.parametrize(
     ("error", "text", "reason"),
     [
-        (FieldError(ErrorType.INVALID, "spec.template.metadata.labels", {"app": "y"}, "`selector` does not match template `labels`"),
-         'spec.template.metadata.labels: Invalid value: map[string]string{"app":"y"}: `selector` does not match template `labels`',
-         "FieldValueInvalid"),
-        (FieldError(ErrorType.INVALID, "spec.parallelism", -1, "must be greater than or equal to 0"),
-         "spec.parallelism: Invalid value: -1: must be greater than or equal to 0", "FieldValueInvalid"),
-        (FieldError(ErrorType.FORBIDDEN, "spec.x", "ignored", "not allowed"), "spec.x: Forbidden: not allowed", "FieldValueForbidden"),
-        (FieldError(ErrorType.DUPLICATE, "spec.containers[1].name", "web"), 'spec.containers[1].name: Duplicate value: "web"', "FieldValueDuplicate"),
-        (FieldError(ErrorType.TOO_MANY, "spec.rules", 21, "must have at most 20 items"), "spec.rules: Too many: 21: must have at most 20 items", "FieldValueTooMany"),
+        (
+            FieldError(ErrorType.INVALID, "spec.template.metadata.labels", {"app": "y"}, "`selector` does not match"),
+            'spec.template.metadata.labels: Invalid value: map[string]string{"app":"y"}: `selector` does not match',
+            "FieldValueInvalid",
+        ),
+        (
+            FieldError(ErrorType.INVALID, "spec.parallelism", -1, "must be greater than or equal to 0"),
+            "spec.parallelism: Invalid value: -1: must be greater than or equal to 0",
+            "FieldValueInvalid",
+        ),
+        (
+            FieldError(ErrorType.FORBIDDEN, "spec.x", "ignored", "not allowed"),
+            "spec.x: Forbidden: not allowed",
+            "FieldValueForbidden",
+        ),
+        (
+            FieldError(ErrorType.DUPLICATE, "spec.containers[1].name", "web"),
+            'spec.containers[1].name: Duplicate value: "web"',
+            "FieldValueDuplicate",
+        ),
+        (
+            FieldError(ErrorType.TOO_MANY, "spec.rules", 21, "must have at most 20 items"),
+            "spec.rules: Too many: 21: must have at most 20 items",
+            "FieldValueTooMany",
+        ),
     ],
     ids=["string map", "int", "forbidden hides value", "duplicate", "too many"],
 )
@@ -1115,7 +1167,15 @@ def test_job_template_is_immutable():
         (STORED_INDEXED_JOB, {"spec.completions": 5, "spec.parallelism": 5}),
         (stored_job({"spec.suspend": True}), {"spec.template.spec.nodeSelector": {"disk": "ssd"}}),
     ],
-    ids=["parallelism", "suspend", "activeDeadlineSeconds", "backoffLimit", "ttl", "elastic indexed job", "suspended job scheduling"],
+    ids=[
+        "parallelism",
+        "suspend",
+        "activeDeadlineSeconds",
+        "backoffLimit",
+        "ttl",
+        "elastic indexed job",
+        "suspended job scheduling",
+    ],
 )
 def test_mutable_job_fields(old, changes):
     assert validate(apply_defaults(edited(old, changes), create=False), old) == []

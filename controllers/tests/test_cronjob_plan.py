@@ -31,11 +31,6 @@ SHORT_DEAD, MEDIUM_DEAD, LONG_DEAD = 10, 2 * 60 * 60, 1_000_000
 JOB_AT_PRIOR_HOUR = "mycronjob-24394140"  # 2016-05-19T09:00:00Z in Unix minutes
 
 
-@pytest.fixture(autouse=True)
-def _reconciler_off():
-    """Overrides the root conftest's settings-based fixture: these tests are pure, no Django."""
-
-
 # --------------------------------------------------------------------------- builders
 
 

@@ -32,13 +32,6 @@ T0 = datetime(2026, 1, 1, 0, 0, 0, tzinfo=timezone.utc)
 LONG_AGO = T0 - timedelta(hours=1)
 WQ = None  # completions of a work-queue Job
 
-
-
-@pytest.fixture(autouse=True)
-def _reconciler_off():
-    """Overrides the root conftest's settings-based fixture: these tests are pure, no Django."""
-
-
 # --------------------------------------------------------------------------- builders
 
 
