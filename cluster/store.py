@@ -544,6 +544,7 @@ def delete_many(
     results, removals, modifications = [], [], []
     for current in objs:
         obj = current.to_dict()
+        before = copy.deepcopy(obj)
         meta = obj["metadata"]
         grace = _grace_period(obj, grace_period_seconds)
         if propagation_policy == "Foreground" and "foregroundDeletion" not in (meta.get("finalizers") or []):
@@ -560,14 +561,16 @@ def delete_many(
                 meta["deletionGracePeriodSeconds"] = 0
         if _deletion_complete(obj):
             removals.append((current, obj))
-        else:
+        elif obj != before:
             modifications.append((current, obj))
-        results.append(obj)
+        results.append(obj)  # an object already being deleted as asked: nothing to write
     if dry_run:
         return results
     if propagation_policy == "Orphan":
         _orphan_dependants(cluster, [c for c, _ in removals + modifications])
     written = len(removals) + len(modifications)
+    if not written:
+        return results
     rv_last, _, _ = _bump_counters(cluster, rvs=written)
     rv = rv_last - written
     changes, touched = [], []

@@ -9,7 +9,7 @@ class ControllersConfig(AppConfig):
     def ready(self):
         from cluster import store
         from controllers import mapping, worker
-        from controllers import daemonset, kubelet, lifecycle, scheduler  # noqa: F401  (register handlers)
+        from controllers import daemonset, job, kubelet, lifecycle, logs, scheduler  # noqa: F401  (register)
 
         store.subscribe_in_transaction(mapping.enqueue_touched)
         store.subscribe(worker.nudge)

@@ -164,7 +164,7 @@ def collect_dependants(step: Step, key: str) -> Result:
         remaining += len(dependants)
         live = [d for d in dependants if d.deletion_timestamp is None]
         if live:
-            store.delete_many(step.cluster, live, propagation_policy="Foreground" if foreground else None)
+            store.delete_many(step.cluster, live)  # each dependant goes in the background
             step.decide("garbage-collector", "delete",
                         f"{kind} {'being deleted' if owner else 'deleted'} → deleting {len(live)} dependant(s): "
                         + ", ".join(d.name for d in live[:5]) + ("…" if len(live) > 5 else ""),

@@ -1,18 +1,1168 @@
-"""What the pages show, computed in Python so that templates only display."""
+"""What the pages show, computed in Python so that templates only display.
+
+Every value a template prints is prepared here: phase classes and STATUS words (from
+`cluster.printers`, exactly kubectl's), pod names split into owner prefix and unique suffix,
+ghost slots with the reason a DaemonSet pod is (not yet) there, plain-language explanations,
+and the kubectl command behind every button. Nothing here writes anything.
+"""
 from __future__ import annotations
 
-from cluster import printers, store
-from cluster.bootstrap import ensure_cluster
-from cluster.models import Cluster, DaemonSet, Job, Node, Pod
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterable
 
-TABLE_KINDS = (("Nodes", Node), ("Pods", Pod), ("DaemonSets", DaemonSet), ("Jobs", Job))
+from django.urls import reverse
+
+from cluster import printers
+from cluster.models import SIM_EPOCH, Cluster, CronJob, DaemonSet, Event, Job, Node, Pod
+from cluster.selectors import matches, parse_label_selector
+from cluster.timeutil import parse_time
+
+# --- small helpers ---------------------------------------------------------------------------
+
+DENSE_NODES = 48          # above this many nodes the cards compact into a dense grid of tiles
+NEW_NODE_SECONDS = 90     # a node is "new" for this long (simulated seconds)
+FRESH_POD_SECONDS = 4     # a pod chip gets the accent ring for this long after its creation
+FEED_LENGTH = 60
+SPEEDS = (1, 10, 60, 100)
+SYSTEM_TAINT_PREFIX = "node.kubernetes.io/"
+HIDDEN_LABELS = {"kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch",
+                 "beta.kubernetes.io/os", "beta.kubernetes.io/arch"}
+NAME_ALPHABET = set("bcdfghjklmnpqrstvwxz2456789")
 
 
-def overview_context(cluster_name: str) -> dict:
-    cluster = Cluster.objects.filter(name=cluster_name).first() or ensure_cluster()
-    now = store.now(cluster)
-    tables = []
-    for title, model in TABLE_KINDS:
-        objs = [o.to_dict() for o in model.objects.filter(cluster=cluster).order_by("namespace", "name")]
-        tables.append({"title": title, "text": printers.format_table(objs, now) if objs else "No resources found"})
-    return {"cluster": cluster, "sim_now": now, "tables": tables}
+def dom_id(prefix: str, *parts: str) -> str:
+    """A stable element id (`node-node-4`, `pod-default-pi-x7k2p`): ws frames swap by it."""
+    return "-".join([prefix, *[p.replace(".", "_") for p in parts if p]])
+
+
+def clock_text(t: datetime) -> str:
+    """`00:04:37`, or `day 2 · 00:04:37` after the first simulated day."""
+    days = (t - SIM_EPOCH).days
+    text = t.strftime("%H:%M:%S")
+    return f"day {days + 1} · {text}" if days > 0 else text
+
+
+def iso(t: datetime | None) -> str:
+    return t.isoformat().replace("+00:00", "Z") if t else ""
+
+
+def seconds_text(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    return f"{seconds:.0f}" if seconds >= 1 or seconds == 0 else f"{seconds:.1f}"
+
+
+def split_name(name: str, generate_name: str = "", owner: str = "") -> tuple[str, str]:
+    """(dimmed owner prefix, strong unique suffix): `my-first-daemonset-` + `kg2z2`."""
+    if generate_name and name.startswith(generate_name) and len(name) > len(generate_name):
+        return generate_name, name[len(generate_name):]
+    if owner and name.startswith(owner + "-") and len(name) > len(owner) + 1:
+        return name[: len(owner) + 1], name[len(owner) + 1:]
+    head, _, tail = name.rpartition("-")
+    if head and len(tail) == 5 and set(tail) <= NAME_ALPHABET:
+        return head + "-", tail
+    return "", name
+
+
+# kubectl STATUS word -> phase class (shape + colour in the stylesheet)
+_STATUS_CLASS = {
+    "Pending": "is-pending", "SchedulingGated": "is-pending",
+    "ContainerCreating": "is-creating", "PodInitializing": "is-creating",
+    "Running": "is-running", "NotReady": "is-running",
+    "Completed": "is-succeeded", "Succeeded": "is-succeeded",
+    "Error": "is-failed", "Failed": "is-failed", "OOMKilled": "is-failed", "Evicted": "is-failed",
+    "ContainerStatusUnknown": "is-failed", "Unknown": "is-failed", "StartError": "is-failed",
+    "CrashLoopBackOff": "is-crashloop", "ImagePullBackOff": "is-crashloop", "ErrImagePull": "is-crashloop",
+    "CreateContainerConfigError": "is-crashloop", "RunContainerError": "is-crashloop",
+    "Terminating": "is-terminating",
+}
+_PHASE_CLASS = {"Pending": "is-pending", "Running": "is-running", "Succeeded": "is-succeeded",
+                "Failed": "is-failed", "Unknown": "is-failed"}
+
+
+def phase_class(status_word: str, phase: str = "") -> str:
+    """The chip class for kubectl's STATUS word (Init:… and Signal:/ExitCode: included)."""
+    if status_word in _STATUS_CLASS:
+        return _STATUS_CLASS[status_word]
+    if status_word.startswith("Init:"):
+        rest = status_word[5:]
+        if rest in ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull"):
+            return "is-crashloop"
+        if rest[:1].isdigit():
+            return "is-creating"
+        return "is-failed"
+    if status_word.startswith(("ExitCode:", "Signal:")):
+        return "is-succeeded" if status_word == "ExitCode:0" else "is-failed"
+    return _PHASE_CLASS.get(phase, "is-pending")
+
+
+TERMINAL = ("Succeeded", "Failed")
+
+
+# --- the viewer --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: anyone may watch; acting needs a signed-in user with permission."""
+
+    signed_in: bool
+    can_act: bool
+    name: str
+
+    @property
+    def initial(self) -> str:
+        return (self.name[:1] or "?").upper()
+
+    @property
+    def role(self) -> str:
+        if self.can_act:
+            return "can drive"
+        return "watching" if not self.signed_in else "read-only"
+
+
+ACT_PERMISSION = "cluster.change_cluster"
+
+
+def viewer_for(user) -> Viewer:
+    if user is None or not user.is_authenticated:
+        return Viewer(False, False, "")
+    return Viewer(True, bool(user.is_active and user.has_perm(ACT_PERMISSION)),
+                  user.get_short_name() or user.get_username())
+
+
+# --- the clock ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClockView:
+    now: datetime
+    paused: bool
+    speed: float
+    speeds: tuple
+
+    @property
+    def text(self) -> str:
+        return clock_text(self.now)
+
+    @property
+    def iso(self) -> str:
+        return iso(self.now)
+
+    @property
+    def speed_text(self) -> str:
+        return f"{self.speed:g}x"
+
+    @property
+    def speed_buttons(self) -> list[dict]:
+        return [{"value": s, "label": f"{s}x", "pressed": abs(self.speed - s) < 1e-9} for s in self.speeds]
+
+    @property
+    def toggle_label(self) -> str:
+        return "Resume simulation" if self.paused else "Pause simulation"
+
+    @property
+    def toggle_icon(self) -> str:
+        return "i-play" if self.paused else "i-pause"
+
+    @property
+    def toggle_op(self) -> str:
+        return "resume" if self.paused else "pause"
+
+    @property
+    def state_text(self) -> str:
+        return "paused" if self.paused else f"running at {self.speed:g}x"
+
+
+def clock_view(cluster: Cluster) -> ClockView:
+    return ClockView(cluster.sim_now, cluster.paused, cluster.speed, SPEEDS)
+
+
+# --- pods ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class PodChip:
+    namespace: str
+    name: str
+    prefix: str
+    suffix: str
+    status: str
+    css: str
+    ready: str
+    restarts: str
+    age: str
+    node: str
+    owner_kind: str
+    owner_name: str
+    phase: str
+    url: str
+    created: datetime | None
+    dim: bool = False
+    stale: bool = False
+    fresh: bool = False
+    why: str = ""
+
+    @property
+    def id(self) -> str:
+        return dom_id("pod", self.namespace, self.name)
+
+    @property
+    def classes(self) -> str:
+        extra = [self.css]
+        if self.dim:
+            extra.append("is-dim")
+        if self.stale:
+            extra.append("is-stale")
+        if self.fresh:
+            extra.append("is-fresh")
+        return " ".join(extra)
+
+    @property
+    def title(self) -> str:
+        owner = f"{self.owner_kind} {self.owner_name}" if self.owner_kind else "no owner"
+        where = f"on {self.node}" if self.node else "not on a node"
+        return f"{self.name} · {self.status} · ready {self.ready} · restarts {self.restarts} · {owner} · {where} · age {self.age}"
+
+    @property
+    def terminated(self) -> bool:
+        return self.phase in TERMINAL
+
+
+def pod_url(cluster_name: str, namespace: str, name: str) -> str:
+    return reverse("dashboard:pod", args=[cluster_name, namespace, name])
+
+
+def pod_chip(cluster_name: str, obj: dict, now: datetime) -> PodChip:
+    meta, status = obj["metadata"], obj.get("status") or {}
+    cells = printers.row_cells(obj, now)
+    ref = next((r for r in meta.get("ownerReferences") or [] if r.get("controller")), {})
+    prefix, suffix = split_name(meta["name"], meta.get("generateName", ""), ref.get("name", ""))
+    created = parse_time(meta["creationTimestamp"]) if meta.get("creationTimestamp") else None
+    phase = status.get("phase") or "Pending"
+    return PodChip(
+        namespace=meta.get("namespace", "default"), name=meta["name"], prefix=prefix, suffix=suffix,
+        status=cells[2], css=phase_class(cells[2], phase), ready=cells[1], restarts=str(cells[3]), age=cells[4],
+        node=(obj.get("spec") or {}).get("nodeName") or "", owner_kind=ref.get("kind", ""),
+        owner_name=ref.get("name", ""), phase=phase,
+        url=pod_url(cluster_name, meta.get("namespace", "default"), meta["name"]), created=created,
+        fresh=bool(created and (now - created).total_seconds() <= FRESH_POD_SECONDS),
+    )
+
+
+# --- filter ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PodFilter:
+    """Namespace, owner and label filter. Pods that do not match are greyed, never hidden."""
+
+    namespace: str = ""
+    owner: str = ""      # "DaemonSet/name", "Job/name", "CronJob/name" or "none"
+    labels: str = ""
+    error: str = ""
+
+    @classmethod
+    def from_params(cls, params) -> "PodFilter":
+        ns = (params.get("ns") or "").strip()
+        owner = (params.get("owner") or "").strip()
+        labels = (params.get("l") or "").strip()
+        error = ""
+        if labels:
+            try:
+                parse_label_selector(labels)
+            except Exception as exc:  # the selector parser's own message
+                error = str(exc) or "invalid label selector"
+        return cls(ns, owner, labels, error)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.namespace or self.owner or (self.labels and not self.error))
+
+    def matches(self, pod: PodChip, labels: dict | None) -> bool:
+        if self.namespace and pod.namespace != self.namespace:
+            return False
+        if self.owner:
+            if self.owner == "none":
+                if pod.owner_kind:
+                    return False
+            elif f"{pod.owner_kind}/{pod.owner_name}" != self.owner:
+                return False
+        if self.labels and not self.error:
+            if not matches(parse_label_selector(self.labels), labels or {}):
+                return False
+        return True
+
+    def query(self) -> str:
+        from urllib.parse import urlencode
+
+        items = [(k, v) for k, v in (("ns", self.namespace), ("owner", self.owner), ("l", self.labels)) if v]
+        return ("?" + urlencode(items)) if items else ""
+
+
+# --- node cards --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Ghost:
+    """A controller's intent where no pod exists: wanted here (accent) or not here (excluded)."""
+
+    wanted: bool
+    text: str
+    detail: str = ""
+    due: str = ""         # ISO sim time the countdown counts to (client-side ticking)
+    seconds: str = ""
+
+    @property
+    def css(self) -> str:
+        return "ghost" if self.wanted else "ghost is-excluded"
+
+    @property
+    def icon(self) -> str:
+        return "i-ghost" if self.wanted else "i-ban"
+
+
+@dataclass
+class PodGroup:
+    kind_tag: str        # "ds", "job", "cj", "pod"
+    owner_name: str
+    url: str
+    pods: list[PodChip] = field(default_factory=list)
+    ghosts: list[Ghost] = field(default_factory=list)
+    dim: bool = False
+
+
+@dataclass
+class Chip:
+    text: str
+    title: str = ""
+    taint: bool = False
+    system: bool = False
+
+
+@dataclass
+class NodeCard:
+    name: str
+    status: str
+    badge: str
+    badge_icon: str
+    ready: bool
+    cordoned: bool
+    new: bool
+    labels: list[Chip]
+    taints: list[Chip]
+    pod_count: int
+    capacity: int
+    groups: list[PodGroup]
+    note: str
+    url: str
+    dense_pods: list[PodChip] = field(default_factory=list)
+    dense_ghosts: int = 0
+
+    @property
+    def id(self) -> str:
+        return dom_id("node", self.name)
+
+    @property
+    def classes(self) -> str:
+        css = ["node"]
+        if not self.ready:
+            css.append("is-notready")
+        if self.cordoned:
+            css.append("is-cordoned")
+        if self.new:
+            css.append("is-new")
+        return " ".join(css)
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} · {self.status} · pods {self.pod_count}/{self.capacity}"
+
+    @property
+    def full(self) -> bool:
+        return self.pod_count >= self.capacity
+
+    @property
+    def ghost_range(self) -> range:
+        return range(self.dense_ghosts)
+
+
+def _short_taint(taint: dict) -> Chip:
+    key = taint.get("key", "")
+    value = taint.get("value")
+    full = f"{key}{'=' + value if value else ''}:{taint.get('effect', '')}"
+    system = key.startswith(SYSTEM_TAINT_PREFIX)
+    shown = full[len(SYSTEM_TAINT_PREFIX):] if system else full
+    return Chip(shown, full, taint=True, system=system)
+
+
+def node_status_word(node: dict, now: datetime) -> str:
+    return printers.row_cells(node, now)[1]
+
+
+def _ready_condition(node: dict) -> dict:
+    for cond in (node.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == "Ready":
+            return cond
+    return {}
+
+
+def node_note(node: dict, now: datetime, new: bool) -> str:
+    cond = _ready_condition(node)
+    since = parse_time(cond["lastTransitionTime"]) if cond.get("lastTransitionTime") else None
+    ago = f" for {printers.human_duration(now - since)}" if since else ""
+    if cond.get("status") == "Unknown":
+        return (f"No heartbeat{ago}. DaemonSet pods tolerate unreachable, so they stay; other pods are "
+                "evicted after their 300 s toleration.")
+    if cond.get("status") == "False":
+        return f"NotReady{ago}: {cond.get('message') or 'the kubelet reports a problem'}. New pods are not scheduled here."
+    if (node.get("spec") or {}).get("unschedulable"):
+        return "Cordoned: no new pods are scheduled here, but DaemonSet pods tolerate unschedulable."
+    if new:
+        created = parse_time(node["metadata"]["creationTimestamp"])
+        return f"Joined at {clock_text(created)}."
+    return ""
+
+
+def _capacity(node: dict) -> int:
+    alloc = (node.get("status") or {}).get("allocatable") or {}
+    try:
+        return int(alloc.get("pods", 110))
+    except (TypeError, ValueError):
+        return 110
+
+
+# --- the cluster snapshot a page renders from ----------------------------------------------------
+
+
+@dataclass
+class Snapshot:
+    """Everything the cluster view needs, read once per render (nodes/pods optionally limited)."""
+
+    cluster: Cluster
+    now: datetime
+    nodes: list[dict]
+    pods: list[dict]
+    daemonsets: list[dict]
+    jobs: list[dict]
+    cronjobs: list[dict]
+    ds_memory: dict[str, dict]
+    job_memory: dict[str, dict]
+    node_count: int
+    node_names: list[str]
+    rv: int
+
+
+def _obj(kind: str, meta, spec, status) -> dict:
+    return {"kind": kind, "metadata": meta, "spec": spec or {}, "status": status or {}}
+
+
+def load_snapshot(cluster: Cluster, *, node_names: Iterable[str] | None = None, with_nodes: bool = True) -> Snapshot:
+    """Read what the cluster view needs. `node_names` limits nodes (and their pods) to a few cards."""
+    from controllers.models import ControllerMemory
+
+    cluster.refresh_from_db(fields=["sim_now", "paused", "speed", "resource_version"])
+    all_names = list(Node.objects.filter(cluster=cluster).order_by("name").values_list("name", flat=True))
+    nodes: list[dict] = []
+    pods: list[dict] = []
+    if with_nodes:
+        nodes_qs = Node.objects.filter(cluster=cluster)
+        pods_qs = Pod.objects.filter(cluster=cluster).exclude(node_name="")
+        if node_names is not None:
+            names = set(node_names)
+            nodes_qs = nodes_qs.filter(name__in=names)
+            pods_qs = pods_qs.filter(node_name__in=names)
+        nodes = [_obj("Node", m, sp, st) for m, sp, st in nodes_qs.order_by("name").values_list("metadata", "spec", "status")]
+        pods = [_obj("Pod", m, sp, st) for m, sp, st in pods_qs.order_by("namespace", "name").values_list("metadata", "spec", "status")]
+    daemonsets = [d.to_dict() for d in DaemonSet.objects.filter(cluster=cluster).order_by("namespace", "name")]
+    jobs = [j.to_dict() for j in Job.objects.filter(cluster=cluster).order_by("namespace", "name")]
+    cronjobs = [c.to_dict() for c in CronJob.objects.filter(cluster=cluster).order_by("namespace", "name")]
+    memory = ControllerMemory.objects.filter(cluster=cluster, controller__in=("daemonset", "job"))
+    ds_memory, job_memory = {}, {}
+    for m in memory:
+        (ds_memory if m.controller == "daemonset" else job_memory)[m.owner_uid] = m.data or {}
+    return Snapshot(cluster, cluster.sim_now, nodes, pods, daemonsets, jobs, cronjobs, ds_memory, job_memory,
+                    len(all_names), all_names, cluster.resource_version)
+
+
+def _pods_by_owner(cluster: Cluster, uids: list[str]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    if not uids:
+        return out
+    for uid, m, sp, st in Pod.objects.filter(cluster=cluster, owner_uid__in=uids).values_list("owner_uid", "metadata", "spec", "status"):
+        out.setdefault(uid, []).append(_obj("Pod", m, sp, st))
+    return out
+
+
+def _pending_pods(cluster: Cluster) -> list[dict]:
+    qs = Pod.objects.filter(cluster=cluster, node_name="").exclude(phase__in=TERMINAL).order_by("namespace", "name")
+    return [_obj("Pod", m, sp, st) for m, sp, st in qs.values_list("metadata", "spec", "status")[:60]]
+
+
+def _ds_key(ds: dict) -> str:
+    return f"{ds['metadata'].get('namespace', 'default')}/{ds['metadata']['name']}"
+
+
+def owner_url(cluster_name: str, kind: str, namespace: str, name: str) -> str:
+    route = {"DaemonSet": "dashboard:daemonset", "Job": "dashboard:job", "CronJob": "dashboard:cronjob"}.get(kind)
+    return reverse(route, args=[cluster_name, namespace, name]) if route else ""
+
+
+def _backoff_left(memory: dict, ds: dict, node: str, now: datetime) -> float | None:
+    """Seconds left in the DaemonSet's failed-pod back-off on `node` (its memory, 'gen/node' keys)."""
+    best = None
+    for key, entry in (memory.get("backoff") or {}).items():
+        if key.rpartition("/")[2] != node:
+            continue
+        last = parse_time(entry.get("last")) if entry.get("last") else None
+        if last is None:
+            continue
+        left = float(entry.get("delay", 0)) - (now - last).total_seconds()
+        if left > 0:
+            best = left if best is None else max(best, left)
+    return best
+
+
+def ds_ghost(ds: dict, node: dict, memory: dict, now: datetime, has_pod: bool) -> Ghost | None:
+    """The ghost slot for DaemonSet `ds` on `node`, or None when a pod is there as it should be."""
+    from controllers.daemonset_plan import placement
+
+    where = placement(node, ds)
+    name = node["metadata"]["name"]
+    if has_pod:
+        return None
+    if not where.should_run:
+        return Ghost(False, f"not here: {where.reason}")
+    verdict = (memory.get("nodes") or {}).get(name) or {}
+    left = _backoff_left(memory, ds, name, now)
+    if left is not None:
+        due = now + timedelta(seconds=left)
+        return Ghost(True, "wanted here", "back-off", due=iso(due), seconds=seconds_text(left))
+    if verdict.get("verdict") == "wait":
+        return Ghost(True, "wanted here", _verdict_words(verdict.get("message", ""), name))
+    return Ghost(True, "wanted here", "no pod yet, created on the next reconcile")
+
+
+def _verdict_words(message: str, node: str) -> str:
+    text = message
+    if text.startswith(node + ": "):
+        text = text[len(node) + 2:]
+    text = re.sub(r": (create|keep|delete-extra|delete|skip|wait|update|surge)$", "", text)
+    return text
+
+
+@dataclass
+class ClusterView:
+    """The Nodes page: counts, workload strip, node cards (or dense tiles), tray, filter."""
+
+    cluster_name: str
+    now: datetime
+    dense: bool
+    nodes: list[NodeCard]
+    owners: list["OwnerPill"]
+    tray: list["TrayItem"]
+    node_total: int
+    ready_total: int
+    pod_total: int
+    unscheduled: int
+    filter: PodFilter
+    namespaces: list[str]
+    owner_choices: list[tuple[str, str]]
+    node_names: list[str]
+    next_node_name: str
+    rv: int
+
+    @property
+    def grid_class(self) -> str:
+        return "node-grid is-dense" if self.dense else "node-grid"
+
+
+def _next_node_name(names: list[str]) -> str:
+    used = set(names)
+    i = len(names) + 1
+    for n in range(1, len(names) + 2):
+        if f"node-{n}" not in used:
+            i = n
+            break
+    return f"node-{i}"
+
+
+def node_cards(snap: Snapshot, flt: PodFilter, dense: bool) -> list[NodeCard]:
+    """One card per node in `snap.nodes`, pods grouped by owner, ghosts where a DS wants a pod."""
+    name = snap.cluster.name
+    now = snap.now
+    pods_by_node: dict[str, list[dict]] = {}
+    for pod in snap.pods:
+        node = (pod.get("spec") or {}).get("nodeName")
+        if node:
+            pods_by_node.setdefault(node, []).append(pod)
+    cards = []
+    for node in snap.nodes:
+        meta = node["metadata"]
+        node_name = meta["name"]
+        status_word = node_status_word(node, now)
+        cond = _ready_condition(node)
+        ready = cond.get("status") == "True"
+        cordoned = bool((node.get("spec") or {}).get("unschedulable"))
+        created = parse_time(meta["creationTimestamp"])
+        new = (now - created).total_seconds() <= NEW_NODE_SECONDS and created > SIM_EPOCH
+        chips = []
+        groups: dict[tuple, PodGroup] = {}
+        counted = 0
+        node_pods = pods_by_node.get(node_name, [])
+        for pod in node_pods:
+            chip = pod_chip(name, pod, now)
+            chip.stale = not ready
+            chip.dim = flt.active and not flt.matches(chip, pod["metadata"].get("labels"))
+            if not chip.terminated:
+                counted += 1
+            chips.append(chip)
+            tag = {"DaemonSet": "ds", "Job": "job", "CronJob": "cj"}.get(chip.owner_kind, "pod" if not chip.owner_kind else chip.owner_kind.lower())
+            key = (0 if tag == "ds" else 1 if tag == "job" else 2, tag, chip.owner_name)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = PodGroup(tag, chip.owner_name or "no owner",
+                                               owner_url(name, chip.owner_kind, chip.namespace, chip.owner_name))
+            group.pods.append(chip)
+        dense_ghosts = 0
+        for ds in snap.daemonsets:
+            ds_name = ds["metadata"]["name"]
+            has_pod = any(c.owner_kind == "DaemonSet" and c.owner_name == ds_name and c.phase not in TERMINAL
+                          and c.status != "Terminating" for c in chips)
+            # a failed pod waiting for back-off still means "wanted here"
+            ghost = ds_ghost(ds, node, snap.ds_memory.get(ds["metadata"]["uid"], {}), now, has_pod)
+            if ghost is None:
+                continue
+            if dense:
+                dense_ghosts += ghost.wanted
+                continue
+            key = (0, "ds", ds_name)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = PodGroup("ds", ds_name, owner_url(name, "DaemonSet", ds["metadata"].get("namespace", "default"), ds_name))
+                ns = ds["metadata"].get("namespace", "default")
+                group.dim = flt.active and ((flt.namespace and flt.namespace != ns)
+                                            or (flt.owner and flt.owner != f"DaemonSet/{ds_name}"))
+            group.ghosts.append(ghost)
+        labels = [Chip(f"{k}={v}", f"{k}={v}") for k, v in sorted((meta.get("labels") or {}).items()) if k not in HIDDEN_LABELS]
+        taints = [_short_taint(t) for t in (node.get("spec") or {}).get("taints") or []]
+        badge = "badge-ready" if ready and not cordoned else "badge-notready" if not ready else "badge-cordoned"
+        cards.append(NodeCard(
+            name=node_name, status=status_word, badge=badge, badge_icon="is-failed" if not ready else "",
+            ready=ready, cordoned=cordoned, new=new, labels=labels, taints=taints, pod_count=counted,
+            capacity=_capacity(node), groups=[groups[k] for k in sorted(groups)],
+            note=node_note(node, now, new), url=reverse("dashboard:node", args=[name, node_name]),
+            dense_pods=chips if dense else [], dense_ghosts=dense_ghosts,
+        ))
+    return cards
+
+
+@dataclass
+class OwnerPill:
+    kind_tag: str
+    name: str
+    namespace: str
+    url: str
+    parts: list[tuple[str, str]]      # (label, value) counters
+    warn: str = ""
+    due: str = ""
+    seconds: str = ""
+
+    @property
+    def id(self) -> str:
+        return dom_id("owner", self.kind_tag, self.namespace, self.name)
+
+
+def _job_backoff(job: dict, memory: dict, pods: list[dict], now: datetime) -> tuple[datetime | None, int]:
+    """(when the Job controller may create its next pod, failures after the last success)."""
+    from controllers.job_plan import backoff_delay
+
+    status = job.get("status") or {}
+    if any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True" for c in status.get("conditions") or []):
+        return None, 0
+    if (job.get("spec") or {}).get("suspend"):
+        return None, 0
+    record = memory.get("backoff") or {}
+    failures = int(record.get("failuresAfterLastSuccess") or 0)
+    last = parse_time(record["lastFailureTime"]) if record.get("lastFailureTime") else None
+    if last is None:
+        # degrade: no memory yet; read it from the pods that are still there
+        failed = [p for p in pods if (p.get("status") or {}).get("phase") == "Failed"]
+        finished = []
+        for p in failed:
+            for cs in (p.get("status") or {}).get("containerStatuses") or []:
+                term = (cs.get("state") or {}).get("terminated") or {}
+                if term.get("finishedAt"):
+                    finished.append(parse_time(term["finishedAt"]))
+        if not finished:
+            return None, 0
+        failures, last = len(failed), max(finished)
+    if failures <= 0:
+        return None, 0
+    due = last + backoff_delay(failures)
+    active = int(status.get("active") or 0)
+    if due <= now or active:
+        return None, failures
+    return due, failures
+
+
+def owner_pills(snap: Snapshot, pods_by_owner: dict[str, list[dict]]) -> list[OwnerPill]:
+    name = snap.cluster.name
+    pills = []
+    for ds in snap.daemonsets:
+        meta, st = ds["metadata"], ds.get("status") or {}
+        ns = meta.get("namespace", "default")
+        pills.append(OwnerPill("ds", meta["name"], ns, owner_url(name, "DaemonSet", ns, meta["name"]), [
+            ("desired", str(st.get("desiredNumberScheduled", 0))),
+            ("current", str(st.get("currentNumberScheduled", 0))),
+            ("ready", str(st.get("numberReady", 0))),
+        ]))
+    for job in snap.jobs:
+        meta, st, spec = job["metadata"], job.get("status") or {}, job.get("spec") or {}
+        ns = meta.get("namespace", "default")
+        status_word = printers.row_cells(job, snap.now)[1]
+        completions = spec.get("completions")
+        parts = [("", status_word), ("completions", f"{st.get('succeeded', 0)}/{completions if completions is not None else '-'}")]
+        if st.get("failed"):
+            parts.append(("failed", f"{st.get('failed', 0)}/{spec.get('backoffLimit', 6)}"))
+        pill = OwnerPill("job", meta["name"], ns, owner_url(name, "Job", ns, meta["name"]), parts)
+        due, _ = _job_backoff(job, snap.job_memory.get(meta["uid"], {}), pods_by_owner.get(meta["uid"], []), snap.now)
+        if due:
+            pill.warn, pill.due = "next pod in", iso(due)
+            pill.seconds = seconds_text((due - snap.now).total_seconds())
+        pills.append(pill)
+    for cj in snap.cronjobs:
+        meta, spec = cj["metadata"], cj.get("spec") or {}
+        ns = meta.get("namespace", "default")
+        pills.append(OwnerPill("cj", meta["name"], ns, owner_url(name, "CronJob", ns, meta["name"]), [
+            ("", spec.get("schedule", "")), ("active", str(len((cj.get("status") or {}).get("active") or []))),
+        ]))
+    return pills
+
+
+@dataclass
+class TrayItem:
+    pod: PodChip | None
+    ghost: Ghost | None
+    why: str
+    id: str
+
+
+def tray_items(snap: Snapshot, flt: PodFilter, pods_by_owner: dict[str, list[dict]]) -> list[TrayItem]:
+    """Pods not on a node (with the scheduler's words), and Jobs waiting out their back-off."""
+    name = snap.cluster.name
+    items = []
+    pending = _pending_pods(snap.cluster)
+    reasons = {}
+    if pending:
+        events = Event.objects.filter(cluster=snap.cluster, involved_kind="Pod", reason="FailedScheduling",
+                                      involved_name__in=[p["metadata"]["name"] for p in pending])
+        for ev in events.order_by("last_timestamp"):
+            reasons[(ev.namespace, ev.involved_name)] = ev.body.get("message", "")
+    for pod in pending:
+        chip = pod_chip(name, pod, snap.now)
+        chip.dim = flt.active and not flt.matches(chip, pod["metadata"].get("labels"))
+        created = clock_text(chip.created) if chip.created else "?"
+        why = reasons.get((chip.namespace, chip.name))
+        text = f"Unschedulable: {why}" if why else f"Created {created}. Waiting for the scheduler's next pass."
+        items.append(TrayItem(chip, None, text, dom_id("tray", chip.namespace, chip.name)))
+    from controllers.job_plan import backoff_delay
+
+    for job in snap.jobs:
+        meta, spec = job["metadata"], job.get("spec") or {}
+        due, failures = _job_backoff(job, snap.job_memory.get(meta["uid"], {}), pods_by_owner.get(meta["uid"], []), snap.now)
+        if not due:
+            continue
+        limit = int(spec.get("backoffLimit", 6))
+        left = max(limit + 1 - failures, 0)
+        ghost = Ghost(True, meta["name"], "next pod in", due=iso(due), seconds=seconds_text((due - snap.now).total_seconds()))
+        delay = backoff_delay(failures).total_seconds()
+        why = (f"Back-off {delay:.0f} s after failure {failures} of backoffLimit {limit}. "
+               f"{left} {'try' if left == 1 else 'tries'} left.")
+        items.append(TrayItem(None, ghost, why, dom_id("tray-job", meta.get("namespace", "default"), meta["name"])))
+    return items
+
+
+CLUSTER_PARTS = frozenset({"counts", "owners", "nodes", "tray"})
+
+
+def cluster_view(cluster: Cluster, flt: PodFilter, *, parts: Iterable[str] = CLUSTER_PARTS,
+                 node_names: Iterable[str] | None = None) -> ClusterView:
+    """The Nodes page, or only `parts` of it (`node_names` limits the cards to re-render)."""
+    from django.db.models import Q
+
+    parts = set(parts)
+    snap = load_snapshot(cluster, node_names=node_names, with_nodes="nodes" in parts)
+    dense = snap.node_count > DENSE_NODES
+    ready_total = pod_total = unscheduled = 0
+    if "counts" in parts:
+        ready_total = Node.objects.filter(cluster=cluster, ready="True").count()
+        live = Pod.objects.filter(cluster=cluster).exclude(phase__in=TERMINAL)
+        pod_total = live.count()
+        unscheduled = live.filter(Q(node_name="")).count()
+    pods_by_owner = _pods_by_owner(cluster, [j["metadata"]["uid"] for j in snap.jobs]) if parts & {"owners", "tray"} else {}
+    namespaces = sorted({o["metadata"].get("namespace", "default") for o in snap.daemonsets + snap.jobs + snap.cronjobs} | {"default"})
+    owner_choices = [(f"{k}/{o['metadata']['name']}", f"{tag} {o['metadata']['name']}")
+                     for k, tag, objs in (("DaemonSet", "ds", snap.daemonsets), ("Job", "job", snap.jobs), ("CronJob", "cj", snap.cronjobs))
+                     for o in objs] + [("none", "pods with no owner")]
+    return ClusterView(
+        cluster_name=cluster.name, now=snap.now, dense=dense,
+        nodes=node_cards(snap, flt, dense) if "nodes" in parts else [],
+        owners=owner_pills(snap, pods_by_owner) if "owners" in parts else [],
+        tray=tray_items(snap, flt, pods_by_owner) if "tray" in parts else [],
+        node_total=snap.node_count, ready_total=ready_total, pod_total=pod_total, unscheduled=unscheduled, filter=flt,
+        namespaces=namespaces, owner_choices=owner_choices, node_names=snap.node_names,
+        next_node_name=_next_node_name(snap.node_names), rv=snap.rv,
+    )
+
+
+# --- explain feed ----------------------------------------------------------------------------------
+
+
+ACTOR_GROUP = {
+    "daemonset-controller": "ds", "job-controller": "job", "cronjob-controller": "job",
+    "node-lifecycle": "nodes", "scheduler": "nodes", "default-scheduler": "nodes", "kubelet": "nodes",
+    "pod-gc": "nodes", "garbage-collector": "nodes", "ttl-after-finished": "job",
+}
+VERB_CLASS = {
+    "create": "is-create", "created": "is-create", "bind": "is-create", "start": "is-create", "adopt": "is-create",
+    "wait": "is-wait", "backoff": "is-wait", "back-off": "is-wait", "taint": "is-wait", "suspend": "is-wait",
+    "skip": "is-skip", "keep": "is-skip", "note": "is-skip", "unschedulable": "is-wait",
+    "delete": "is-delete", "delete-extra": "is-delete", "evict": "is-delete", "fail": "is-delete", "failed": "is-delete",
+}
+PEOPLE_PREFIX = "user:"
+
+
+@dataclass
+class Segment:
+    text: str
+    url: str = ""
+    code: bool = False
+
+
+@dataclass
+class ExplainEntry:
+    pk: int
+    time: str
+    actor: str
+    verb: str
+    css: str
+    group: str
+    segments: list[Segment]
+    then: list[Segment]
+    kubectl: str
+    latest: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"ev-{self.pk}"
+
+
+_TOKEN = re.compile(r"([\s,;()\[\]{}\"']+)")
+_SELECTOR = re.compile(r"^[\w./-]+(=|!=)[\w./-]*(:(NoSchedule|NoExecute|PreferNoSchedule))?$|^[\w./-]+:(NoSchedule|NoExecute|PreferNoSchedule)$")
+
+
+class Linker:
+    """Turns object names inside a sentence into links (nodes, pods, workloads of the cluster)."""
+
+    def __init__(self, cluster: Cluster, extra_nodes: Iterable[str] = ()):
+        name = cluster.name
+        self.urls: dict[str, str] = {}
+        for ns, n in Pod.objects.filter(cluster=cluster).values_list("namespace", "name"):
+            self.urls[n] = pod_url(name, ns, n)
+        for kind, model in (("Job", Job), ("CronJob", CronJob), ("DaemonSet", DaemonSet)):
+            for ns, n in model.objects.filter(cluster=cluster).values_list("namespace", "name"):
+                self.urls[n] = owner_url(name, kind, ns, n)
+        self.cluster_url = reverse("dashboard:cluster", args=[name])
+        for n in Node.objects.filter(cluster=cluster).values_list("name", flat=True):
+            self.urls[n] = reverse("dashboard:node", args=[name, n])
+
+    def segments(self, text: str) -> list[Segment]:
+        out: list[Segment] = []
+        for token in _TOKEN.split(text):
+            if not token:
+                continue
+            core = token.rstrip(".:")
+            tail = token[len(core):]
+            if core in self.urls:
+                out.append(Segment(core, self.urls[core]))
+                if tail:
+                    out.append(Segment(tail))
+            elif _SELECTOR.match(core) and not core.startswith("http"):
+                out.append(Segment(core, code=True))
+                if tail:
+                    out.append(Segment(tail))
+            elif out and not out[-1].url and not out[-1].code:
+                out[-1].text += token
+            else:
+                out.append(Segment(token))
+        return out
+
+
+def _tidy(decision) -> tuple[str, str, str]:
+    """(observation, decision) in plain words from a Decision row's message."""
+    message = decision.message.strip()
+    kubectl = ""
+    if "\n$ " in message:
+        message, _, kubectl = message.partition("\n$ ")
+    if decision.node and message.startswith(decision.node + ": "):
+        message = decision.node + " " + message[len(decision.node) + 2:]
+    observation, arrow, then = message.partition(" → ")
+    observation = re.sub(r": (create|keep|delete-extra|delete|skip|wait|update|surge)$", "", observation)
+    if arrow:
+        return observation, "→ " + then, kubectl
+    return observation, "", kubectl
+
+
+def explain_entries(cluster: Cluster, *, limit: int = FEED_LENGTH, linker: Linker | None = None,
+                    after: int | None = None) -> list[ExplainEntry]:
+    from controllers.models import Decision
+
+    rows = Decision.objects.filter(cluster=cluster).order_by("-id")
+    if after is not None:
+        rows = rows.filter(id__gt=after)
+    rows = list(rows[:limit])
+    linker = linker or Linker(cluster)
+    entries = []
+    for i, d in enumerate(rows):
+        observation, then, kubectl = _tidy(d)
+        person = d.controller.startswith(PEOPLE_PREFIX)
+        actor = d.controller[len(PEOPLE_PREFIX):] if person else d.controller
+        group = "people" if person else ACTOR_GROUP.get(d.controller, "nodes")
+        css = "is-you" if person else VERB_CLASS.get(d.verb, "")
+        entries.append(ExplainEntry(
+            pk=d.pk, time=clock_text(d.time), actor=actor, verb=d.verb.replace("-", " "), css=css, group=group,
+            segments=linker.segments(observation), then=linker.segments(then) if then else [],
+            kubectl=kubectl, latest=(i == 0),
+        ))
+    return entries
+
+
+def explain_total(cluster: Cluster) -> int:
+    from controllers.models import Decision
+
+    return Decision.objects.filter(cluster=cluster).count()
+
+
+# --- "why is there no pod on node-4?" ------------------------------------------------------------------
+
+
+@dataclass
+class WhyAnswer:
+    node: str
+    lines: list[dict]
+    found: bool
+
+    @property
+    def id(self) -> str:
+        return "why-answer"
+
+
+def why_no_pod(cluster: Cluster, node_name: str) -> WhyAnswer:
+    """Per DaemonSet: its latest verdict for the node, from the controller's memory and decisions."""
+    from controllers.daemonset_plan import placement
+    from controllers.models import ControllerMemory, Decision
+
+    node = Node.objects.filter(cluster=cluster, name=node_name).first()
+    if node is None:
+        return WhyAnswer(node_name, [{"ds": "", "verdict": "", "text": f'nodes "{node_name}" not found', "url": ""}], False)
+    node_obj = node.to_dict()
+    linker = Linker(cluster)
+    lines = []
+    for ds_row in DaemonSet.objects.filter(cluster=cluster).order_by("namespace", "name"):
+        ds = ds_row.to_dict()
+        memory = ControllerMemory.objects.filter(cluster=cluster, controller="daemonset", owner_uid=ds_row.uid).first()
+        verdict = ((memory.data if memory else {}).get("nodes") or {}).get(node_name)
+        pods = list(Pod.objects.filter(cluster=cluster, owner_uid=ds_row.uid, node_name=node_name).values_list("name", flat=True))
+        last = Decision.objects.filter(cluster=cluster, kind="DaemonSet", namespace=ds_row.namespace,
+                                       name=ds_row.name, node=node_name).order_by("-id").first()
+        where = placement(node_obj, ds)
+        if verdict:
+            text = f"{_verdict_words(verdict.get('message', ''), node_name)} (verdict: {verdict.get('verdict')})"
+        elif where.should_run:
+            text = "the controller has not looked at this node yet: it wants a pod here and creates it on its next reconcile"
+        else:
+            text = f"no pod wanted: {where.reason}"
+        if pods:
+            text = f"pod {', '.join(pods)} is here. " + text
+        when = f"decided at {clock_text(last.time)}" if last else ""
+        lines.append({"ds": ds_row.name, "url": owner_url(cluster.name, "DaemonSet", ds_row.namespace, ds_row.name),
+                      "verdict": (verdict or {}).get("verdict", "create" if where.should_run else "skip"),
+                      "segments": linker.segments(text), "when": when})
+    if not lines:
+        lines.append({"ds": "", "url": "", "verdict": "", "segments": [Segment("No DaemonSet in this cluster: nothing wants a pod on every node.")], "when": ""})
+    return WhyAnswer(node_name, lines, True)
+
+
+# --- kubectl-style tables ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    title: str
+    kind: str
+    command: str
+    headers: list[str]
+    rows: list[dict]      # {"cells": [...], "url": "", "warn": bool, "id": ""}
+    empty: str
+
+    @property
+    def id(self) -> str:
+        return dom_id("table", self.kind.lower())
+
+
+def kubectl_table(cluster: Cluster, kind: str, objs: list[dict], now: datetime, *, command: str,
+                  title: str = "", wide: Iterable[str] = (), link=None) -> Table:
+    columns = printers.COLUMNS[kind]
+    shown = [i for i, c in enumerate(columns) if c.priority == 0 or c.name in wide]
+    rows = []
+    for obj in objs:
+        cells = printers.row_cells(obj, now)
+        texts = [printers._cell_text(cells[i]) for i in shown]
+        warn = kind == "Event" and obj.get("type") == "Warning"
+        rows.append({"cells": texts, "url": link(obj) if link else "", "warn": warn})
+    ns = "" if kind in ("Node",) else " in default namespace"
+    return Table(title or kind, kind, command, [columns[i].name.upper() for i in shown], rows,
+                 f"No resources found{ns}.")
+
+
+def events_for(cluster: Cluster, *, kind: str = "", name: str = "", namespace: str = "", limit: int = 50) -> list[dict]:
+    qs = Event.objects.filter(cluster=cluster)
+    if kind:
+        qs = qs.filter(involved_kind=kind, involved_name=name)
+    if namespace:
+        qs = qs.filter(namespace=namespace)
+    rows = list(qs.order_by("-last_timestamp", "-id")[:limit])
+    rows.reverse()
+    return [e.to_dict() for e in rows]
+
+
+def events_table(cluster: Cluster, events: list[dict], now: datetime, *, command: str) -> Table:
+    return kubectl_table(cluster, "Event", events, now, command=command, title="Events")
+
+
+# --- kubectl commands behind the buttons ------------------------------------------------------------------------
+
+
+def ns_flag(namespace: str) -> str:
+    return f" -n {namespace}" if namespace and namespace != "default" else ""
+
+
+def node_commands(name: str) -> dict[str, str]:
+    return {
+        "cordon": f"kubectl cordon {name}",
+        "uncordon": f"kubectl uncordon {name}",
+        "remove": f"kubectl delete node {name}",
+        "fail": f"kubectl get node {name}   # the kubelet reports NotReady",
+        "partition": f"kubectl get node {name} -w   # heartbeats stop",
+        "recover": f"kubectl get node {name}   # the kubelet is back",
+        "label": f"kubectl label node {name} KEY=VALUE --overwrite",
+        "taint": f"kubectl taint node {name} KEY=VALUE:NoSchedule",
+    }
+
+
+# --- dialogs: a pod, a node, an object's YAML ---------------------------------------------------------------
+
+
+@dataclass
+class PodDetail:
+    chip: PodChip
+    rows: list[tuple[str, str]]
+    owner_url: str
+    node_url: str
+    containers: list[dict]
+    events: Table
+    logs: list[str]
+    log_note: str
+    commands: dict[str, str]
+    running_containers: list[str]
+    yaml_url: str
+
+
+def pod_detail(cluster: Cluster, row: Pod) -> PodDetail:
+    from controllers.programs import read_container
+
+    now = cluster.sim_now
+    obj = row.to_dict()
+    chip = pod_chip(cluster.name, obj, now)
+    cells = printers.row_cells(obj, now)
+    status = obj.get("status") or {}
+    rows = [("Namespace", chip.namespace), ("Node", chip.node or "<none> (not scheduled yet)"),
+            ("Owner", f"{chip.owner_kind}/{chip.owner_name}" if chip.owner_kind else "<none>"),
+            ("Status", chip.status), ("Ready", chip.ready), ("Restarts", chip.restarts), ("Age", chip.age),
+            ("IP", cells[5]), ("Phase", chip.phase), ("Created", clock_text(chip.created) if chip.created else "-")]
+    containers, running, logs = [], [], []
+    statuses = {cs.get("name"): cs for cs in status.get("containerStatuses") or []}
+    annotations = obj["metadata"].get("annotations") or {}
+    for c in (obj.get("spec") or {}).get("containers") or []:
+        cs = statuses.get(c["name"], {})
+        state = cs.get("state") or {}
+        word = next(iter(state), "waiting")
+        detail = state.get(word) or {}
+        text = detail.get("reason") or word.capitalize()
+        if word == "terminated":
+            text = f"Terminated: {detail.get('reason', '')} (exit {detail.get('exitCode')})"
+        if word == "running":
+            running.append(c["name"])
+            text = f"Running since {clock_text(parse_time(detail['startedAt']))}" if detail.get("startedAt") else "Running"
+        containers.append({"name": c["name"], "image": c.get("image", ""), "state": text,
+                           "restarts": cs.get("restartCount", 0)})
+        started = detail.get("startedAt")
+        if started:
+            end = parse_time(detail["finishedAt"]) if detail.get("finishedAt") else now
+            logs += read_container(c, annotations).log_until((end - parse_time(started)).total_seconds())
+    ns = ns_flag(chip.namespace)
+    events = events_table(cluster, events_for(cluster, kind="Pod", name=row.name, namespace=row.namespace), now,
+                          command=f"kubectl events --for pod/{row.name}{ns}")
+    return PodDetail(
+        chip, rows, owner_url(cluster.name, chip.owner_kind, chip.namespace, chip.owner_name),
+        reverse("dashboard:node", args=[cluster.name, chip.node]) if chip.node else "", containers, events, logs,
+        "" if logs else "(no output)",
+        {"kill": f"kubectl delete pod {row.name}{ns}", "crash": f"kubectl get pod {row.name}{ns} -w   # a container dies with exit 137",
+         "logs": f"kubectl logs {row.name}{ns}", "describe": f"kubectl describe pod {row.name}{ns}"},
+        running, reverse("dashboard:yaml", args=[cluster.name, "Pod", row.namespace, row.name]),
+    )
+
+
+@dataclass
+class NodeDetail:
+    card: NodeCard
+    conditions: list[dict]
+    capacity: list[tuple[str, str]]
+    commands: dict[str, str]
+    ready_status: str
+    partitioned: bool
+    yaml_url: str
+
+
+def node_detail(cluster: Cluster, row: Node) -> NodeDetail:
+    from controllers.models import ControllerMemory
+
+    snap = load_snapshot(cluster, node_names=[row.name])
+    card = node_cards(snap, PodFilter(), False)[0]
+    node = row.to_dict()
+    conds = [{"type": c.get("type"), "status": c.get("status"), "reason": c.get("reason", ""),
+              "since": clock_text(parse_time(c["lastTransitionTime"])) if c.get("lastTransitionTime") else ""}
+             for c in (node.get("status") or {}).get("conditions") or []]
+    alloc = (node.get("status") or {}).get("allocatable") or {}
+    partitioned = ControllerMemory.objects.filter(cluster=cluster, owner_uid=row.uid, controller="node-partition").exists()
+    return NodeDetail(card, conds, sorted(alloc.items()), node_commands(row.name), row.ready, partitioned,
+                      reverse("dashboard:yaml", args=[cluster.name, "Node", "_", row.name]))
+
+
+def object_yaml(cluster: Cluster, kind: str, namespace: str, name: str) -> dict:
+    import yaml
+
+    from cluster import store
+    from cluster.errors import ApiError
+    from cluster.kinds import resource_for
+
+    try:
+        res = resource_for(kind)
+        obj = store.get(cluster, kind, namespace if res.namespaced else "", name).to_dict()
+    except (ApiError, LookupError) as exc:
+        return {"title": f"{kind} {name}", "text": str(exc), "command": ""}
+    flag = ns_flag(namespace) if res.namespaced else ""
+    return {"title": f"{kind} {name}", "text": yaml.safe_dump(obj, sort_keys=False, default_flow_style=False),
+            "command": f"kubectl get {res.singular} {name}{flag} -o yaml"}

@@ -5,7 +5,7 @@ and the API server do, with upstream's messages. Pure functions on plain dicts.
     obj = prepare(docs[0])                           # InvalidError (422) if invalid
 """
 from .cron import ScheduleError, parse_schedule
-from .defaults import TEMPLATE_GENERATION_ANNOTATION, apply_defaults, image_tag, next_template_generation
+from .defaults import TEMPLATE_GENERATION_ANNOTATION, apply_defaults, next_template_generation
 from .errors import ErrorType, FieldError, ManifestError
 from .invalid import InvalidError
 from .kinds import KINDS, KindInfo, kind_info, resolve_resource
@@ -22,7 +22,6 @@ __all__ = [
     "ManifestError",
     "ScheduleError",
     "apply_defaults",
-    "image_tag",
     "kind_info",
     "next_template_generation",
     "parse_documents",

@@ -340,7 +340,7 @@ def _validate_success_rule(rule: dict, completions: int, path: str) -> list[Fiel
         if len(indexes) > MAX_SUCCEEDED_INDEXES_LENGTH:
             errs.append(too_long(f"{path}.succeededIndexes", MAX_SUCCEEDED_INDEXES_LENGTH))
         try:
-            total = count_indexes(indexes, completions)
+            total = _count_indexes(indexes, completions)
         except ValueError as exc:
             errs.append(invalid(f"{path}.succeededIndexes", indexes, f"error parsing succeededIndexes: {exc}"))
     if count is not None:
@@ -355,7 +355,7 @@ def _validate_success_rule(rule: dict, completions: int, path: str) -> list[Fiel
     return errs
 
 
-def count_indexes(indexes: str, completions: int) -> int:
+def _count_indexes(indexes: str, completions: int) -> int:
     """How many indexes an interval list such as `"1,3-5,7"` names; `ValueError` if malformed."""
     total, last = 0, None
     for interval in indexes.split(",") if indexes else []:

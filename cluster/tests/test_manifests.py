@@ -1056,6 +1056,7 @@ def test_valid_schedules(schedule, expression):
         ("1-2-3 * * * *", "too many hyphens: 1-2-3"),
         ("x * * * *", 'failed to parse int from x: strconv.Atoi: parsing "x": invalid syntax'),
         ("@every 5m", "unrecognized descriptor: @every 5m"),
+        (", * * * *", "unsupported schedule: , * * * *"),  # robfig/cron accepts it; croniter cannot run it
     ],
 )
 def test_invalid_schedules(schedule, error):
@@ -1084,10 +1085,9 @@ def test_time_zone_in_schedule_is_rejected_on_create(schedule, message):
 
 
 def test_time_zone_in_schedule_is_kept_on_update_when_already_there():
-    old = prepare(cronjob()) | {}
-    old["spec"]["schedule"] = "TZ=UTC 0 * * * *"
-    new = cronjob({"spec.schedule": "TZ=UTC 30 * * * *", "spec.suspend": True})
-    assert validate(apply_defaults(new), old) == []
+    old = apply_defaults(cronjob({"spec.schedule": "TZ=UTC 0 * * * *"}))  # stored by an older server
+    new = edited(old, {"spec.schedule": "TZ=UTC 30 * * * *", "spec.suspend": True})
+    assert validate(apply_defaults(new, create=False), old) == []
 
 
 # --- validation on update --------------------------------------------------------------------

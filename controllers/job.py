@@ -1,0 +1,151 @@
+"""The Job and CronJob controllers: observe, plan (`job_plan`, `cronjob_plan`: pure), act.
+
+A Job pass (`syncJob`): claim the Job's pods, plan, then in this order strip the tracking
+finalizer from the pods just counted, delete, create (slow-start batches), write the status if
+it changed, keep the back-off record and the attempts history (every pod the Job ever ran, for
+the dashboard's retry timeline), and record events and decisions. A CronJob pass creates the
+Job that is due, deletes what the concurrency policy or the history limits say, and asks to be
+woken at the next schedule time.
+"""
+from __future__ import annotations
+
+from cluster import store
+from cluster.models import CronJob, Job, Pod
+from cluster.selectors import matches, selector_requirements
+from controllers import cronjob_plan, job_plan
+from controllers.engine import Result, Step, per_key, register
+from controllers.models import ControllerMemory
+
+JOB_COMPONENT = "job-controller"
+CRONJOB_COMPONENT = "cronjob-controller"
+TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
+
+
+def _without_finalizer(pod: Pod) -> tuple[Pod, dict]:
+    obj = pod.to_dict()
+    obj["metadata"]["finalizers"] = [f for f in obj["metadata"].get("finalizers", []) if f != TRACKING_FINALIZER]
+    if not obj["metadata"]["finalizers"]:
+        del obj["metadata"]["finalizers"]
+    return pod, obj
+
+
+def _release_orphaned_pods(step: Step, namespace: str, name: str) -> None:
+    """The Job is gone (or going): its pods must not be held by the tracking finalizer."""
+    pods = [p for p in Pod.objects.filter(cluster=step.cluster, namespace=namespace, owner_kind="Job", owner_name=name)
+            if TRACKING_FINALIZER in (p.metadata.get("finalizers") or [])]
+    if pods:
+        store.update_many(step.cluster, [_without_finalizer(p) for p in pods])
+
+
+def claim_job_pods(step: Step, job: dict) -> list[Pod]:
+    meta = job["metadata"]
+    reqs = selector_requirements((job.get("spec") or {}).get("selector"))
+    owned, adopt = [], []
+    for pod in Pod.objects.filter(cluster=step.cluster, namespace=meta["namespace"], owner_uid__in=[meta["uid"], ""]):
+        if pod.owner_uid == meta["uid"]:
+            owned.append(pod)
+        elif reqs and matches(reqs, pod.labels) and pod.deletion_timestamp is None:
+            adopt.append(pod)
+    if adopt:
+        pairs = []
+        for pod in adopt:
+            obj = pod.to_dict()
+            obj["metadata"].setdefault("ownerReferences", []).append(
+                {"apiVersion": "batch/v1", "kind": "Job", "name": meta["name"], "uid": meta["uid"],
+                 "controller": True, "blockOwnerDeletion": True})
+            pairs.append((pod, obj))
+        store.update_many(step.cluster, pairs)
+        owned += [Pod.objects.get(pk=p.pk) for p in adopt]
+    return owned
+
+
+def _verb(plan: job_plan.JobPlan) -> str:
+    if plan.create:
+        return "create"
+    if plan.delete:
+        return "delete"
+    if plan.finished:
+        return "finish"
+    return "wait" if plan.requeue_after else "observe"
+
+
+def reconcile_job(step: Step, key: str) -> Result:
+    namespace, _, name = key.partition("/")
+    row = Job.objects.filter(cluster=step.cluster, namespace=namespace, name=name).first()
+    if row is None or row.deletion_timestamp:
+        _release_orphaned_pods(step, namespace, name)
+        return Result.done()
+    job = row.to_dict()
+    pods = claim_job_pods(step, job)
+    pod_dicts = [p.to_dict() for p in pods]
+    memory, _ = ControllerMemory.objects.get_or_create(
+        cluster=step.cluster, owner_uid=row.uid, controller="job", defaults={"data": {}})
+    plan = job_plan.plan_job(job, pod_dicts, now=step.now, backoff_record=memory.data.get("backoff"))
+    by_name = {p.name: p for p in pods}
+    if plan.remove_finalizers:
+        store.update_many(step.cluster, [_without_finalizer(Pod.objects.get(pk=by_name[n].pk))
+                                         for n in plan.remove_finalizers if n in by_name])
+    deleted = [d.name for d in plan.delete if d.name in by_name]
+    if deleted:
+        store.delete_many(step.cluster, list(Pod.objects.filter(pk__in=[by_name[n].pk for n in deleted])))
+    created: list[str] = []
+    start = 0
+    for size in plan.slow_start_batches:
+        batch = [c.pod for c in plan.create[start:start + size]]
+        start += size
+        created += [o["metadata"]["name"] for o in store.create_many(step.cluster, batch)]
+    fresh = Job.objects.get(pk=row.pk)
+    status_changed = plan.status != fresh.status
+    if status_changed:
+        store.update_status(fresh, plan.status)
+    events = [(job, *e) for e in plan.events]
+    events += [(job, "Normal", "SuccessfulCreate", f"Created pod: {n}") for n in created]
+    events += [(job, "Normal", "SuccessfulDelete", f"Deleted pod: {n}") for n in deleted]
+    store.record_events(step.cluster, events, component=JOB_COMPONENT)
+    if created or deleted or status_changed or plan.events:
+        verb = _verb(plan)
+        for text in plan.decisions:
+            step.decide(JOB_COMPONENT, verb, text, kind="Job", namespace=namespace, name=name)
+        if created:
+            step.decide(JOB_COMPONENT, "create", f"created {', '.join(created)}", kind="Job", namespace=namespace, name=name)
+    current_pods = [p.to_dict() for p in Pod.objects.filter(cluster=step.cluster, owner_uid=row.uid)]
+    data = {
+        "backoff": plan.backoff_record,
+        "attempts": job_plan.job_attempts(job, current_pods, memory.data.get("attempts", [])),
+    }
+    if data != memory.data:
+        memory.data = data
+        memory.save(update_fields=["data"])
+    return Result.after(plan.requeue_after)
+
+
+def reconcile_cronjob(step: Step, key: str) -> Result:
+    namespace, _, name = key.partition("/")
+    row = CronJob.objects.filter(cluster=step.cluster, namespace=namespace, name=name).first()
+    if row is None or row.deletion_timestamp:
+        return Result.done()
+    cj = row.to_dict()
+    jobs = {j.name: j for j in Job.objects.filter(cluster=step.cluster, owner_uid=row.uid)}
+    plan = cronjob_plan.plan_cronjob(cj, [j.to_dict() for j in jobs.values()], now=step.now)
+    created = [store.create(step.cluster, manifest) for manifest in plan.create]
+    doomed = [jobs[n] for n in plan.delete if n in jobs]
+    if doomed:
+        store.delete_many(step.cluster, doomed, propagation_policy="Background")
+    status = plan.status
+    for job in created:  # the new Job's uid is known only now
+        for ref in status.get("active") or []:
+            if ref.get("name") == job["metadata"]["name"] and not ref.get("uid"):
+                ref.update(uid=job["metadata"]["uid"], resourceVersion=job["metadata"]["resourceVersion"])
+    fresh = CronJob.objects.get(pk=row.pk)
+    if status != fresh.status:
+        store.update_status(fresh, status)
+    store.record_events(step.cluster, [(cj, *e) for e in plan.events], component=CRONJOB_COMPONENT)
+    if created or doomed:
+        for text in plan.decisions:
+            step.decide(CRONJOB_COMPONENT, "create" if created else "delete", text,
+                        kind="CronJob", namespace=namespace, name=name)
+    return Result.after(plan.requeue_after)
+
+
+register("job", per_key(reconcile_job))
+register("cronjob", per_key(reconcile_cronjob))

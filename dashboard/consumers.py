@@ -1,0 +1,304 @@
+"""One WebSocket per page: group membership, coalescing, and relaying rendered partials.
+
+A `PageConsumer` joins the cluster's group (`kubesim.cluster.<id>`), sends a full snapshot of
+its page's regions on every (re)connect, and then relays frames. Consumers showing the same page
+the same way (same URL, query and permission) share a `Hub` in this process: each forwards the
+group's `cluster.changed` messages to its hub, the hub merges their region keys (de-duplicated
+by the message's `seq`), waits a short moment so one engine step's writes land in one frame,
+renders the affected regions once (`database_sync_to_async`, off the event loop), and sends the
+same text to all its consumers. A hub sends at most one frame per `MIN_INTERVAL` (about 10
+frames a second per client).
+
+Each hub also polls once a second: it pushes the clock when pause or speed changed (or every few
+seconds while running, to re-sync the client-side clock), the Explain feed when a decision was
+recorded without an object write, and a full snapshot when the cluster changed in another
+process (no message came) or was reset. The consumer writes nothing.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from urllib.parse import parse_qsl
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import close_old_connections
+
+from dashboard import live
+
+log = logging.getLogger(__name__)
+
+MIN_INTERVAL = 0.1      # seconds between two frames of one hub (≈10 frames/s per client)
+GATHER = 0.012          # wait this long after the first change so one engine step is one frame
+POLL = 1.0              # seconds between polls (clock, decisions, changes from other processes)
+CLOCK_RESYNC = 5.0      # push the clock at least this often while it runs
+
+
+def _db(fn):
+    """Run ORM code in a worker thread (not the single sync thread the engine uses)."""
+    def call(*args, **kwargs):
+        close_old_connections()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            close_old_connections()
+    return database_sync_to_async(call, thread_sensitive=False)
+
+
+class Hub:
+    """Consumers that render identically, in one process."""
+
+    hubs: dict[tuple, "Hub"] = {}
+    watchers: dict[str, set] = {}
+
+    def __init__(self, key: tuple, page_factory, cluster_name: str):
+        self.key = key
+        self.page_factory = page_factory
+        self.cluster_name = cluster_name
+        self.consumers: set[PageConsumer] = set()
+        self.page = None
+        self.cluster_id: int | None = None
+        self.dirty: set[str] = set()
+        self.seen: set[str] = set()
+        self.flushing: asyncio.Task | None = None
+        self.last_flush = 0.0
+        self.poller: asyncio.Task | None = None
+        self.snapshot_state: dict = {}
+        self.render_lock = asyncio.Lock()
+
+    @classmethod
+    def get(cls, key, page_factory, cluster_name) -> "Hub":
+        hub = cls.hubs.get(key)
+        if hub is None:
+            hub = cls.hubs[key] = Hub(key, page_factory, cluster_name)
+        return hub
+
+    def add(self, consumer: "PageConsumer") -> None:
+        self.consumers.add(consumer)
+        Hub.watchers.setdefault(self.cluster_name, set()).add(consumer)
+        if self.poller is None or self.poller.done():
+            self.poller = asyncio.ensure_future(self.poll())
+
+    def remove(self, consumer: "PageConsumer") -> None:
+        self.consumers.discard(consumer)
+        Hub.watchers.get(self.cluster_name, set()).discard(consumer)
+        if not self.consumers:
+            if self.poller:
+                self.poller.cancel()
+            Hub.hubs.pop(self.key, None)
+
+    # -- rendering ---------------------------------------------------------------------------
+    def _page(self):
+        if self.page is None:
+            self.page = self.page_factory()
+        return self.page
+
+    def _render(self, keys: set[str]) -> tuple[str, int]:
+        from cluster.models import Cluster
+
+        cluster = Cluster.objects.filter(name=self.cluster_name).first()
+        if cluster is None:
+            return "", 0
+        page = self._page()
+        if page.cluster.pk != cluster.pk:       # reset: the row was recreated
+            page.cluster = cluster
+            keys = {"*"}
+        else:
+            page.cluster = cluster
+        html = page.frame(keys)
+        self.snapshot_state = self._poll_state(cluster)
+        return html, cluster.pk
+
+    async def render(self, keys: set[str]) -> str:
+        async with self.render_lock:
+            html, cluster_id = await _db(self._render)(keys)
+        if cluster_id and cluster_id != self.cluster_id:
+            old, self.cluster_id = self.cluster_id, cluster_id
+            for consumer in list(self.consumers):
+                await consumer.rejoin(old, cluster_id)
+        return html
+
+    async def snapshot_for(self, consumer: "PageConsumer") -> None:
+        html = await self.render({"*"})
+        if html:
+            await consumer.send(text_data=html + self.watching_html())
+
+    def watching_html(self) -> str:
+        from django.template.loader import get_template
+
+        count = len(Hub.watchers.get(self.cluster_name, ()))
+        return get_template("dashboard/components.html#watching").render({"watchers": count, "oob": True})
+
+    async def broadcast_watchers(self) -> None:
+        html = self.watching_html()
+        for hub in list(Hub.hubs.values()):
+            if hub.cluster_name == self.cluster_name:
+                for consumer in list(hub.consumers):
+                    await consumer.safe_send(html)
+
+    # -- changes -----------------------------------------------------------------------------
+    def mark(self, regions, seq: str | None) -> None:
+        if seq is not None:
+            if seq in self.seen:
+                return
+            self.seen.add(seq)
+            if len(self.seen) > 4096:
+                self.seen = set(list(self.seen)[-1024:])
+        self.dirty.update(regions)
+        if self.flushing is None or self.flushing.done():
+            self.flushing = asyncio.ensure_future(self.flush())
+
+    async def flush(self) -> None:
+        try:
+            wait = max(GATHER, self.last_flush + MIN_INTERVAL - time.monotonic())
+            await asyncio.sleep(wait)
+            while self.dirty:
+                keys, self.dirty = self.dirty, set()
+                self.last_flush = time.monotonic()
+                html = await self.render(keys)
+                if html:
+                    for consumer in list(self.consumers):
+                        await consumer.safe_send(html)
+                if self.dirty:
+                    await asyncio.sleep(max(0.0, self.last_flush + MIN_INTERVAL - time.monotonic()))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("live frame failed")
+
+    # -- the poll ----------------------------------------------------------------------------
+    @staticmethod
+    def _poll_state(cluster) -> dict:
+        from controllers.models import Decision
+
+        last = Decision.objects.filter(cluster=cluster).order_by("-id").values_list("id", flat=True).first() or 0
+        return {"id": cluster.pk, "paused": cluster.paused, "speed": cluster.speed, "rv": cluster.resource_version,
+                "decision": last}
+
+    def _read_state(self) -> dict | None:
+        from cluster.models import Cluster
+
+        cluster = Cluster.objects.filter(name=self.cluster_name).first()
+        return self._poll_state(cluster) if cluster else None
+
+    async def poll(self) -> None:
+        last_clock = time.monotonic()
+        stale_rv = None
+        while True:
+            await asyncio.sleep(POLL)
+            try:
+                state = await _db(self._read_state)()
+            except Exception:
+                log.debug("poll failed", exc_info=True)
+                continue
+            if state is None or not self.snapshot_state:
+                continue
+            seen = self.snapshot_state
+            keys: set[str] = set()
+            if state["id"] != seen.get("id"):
+                keys.add("*")
+            if state["paused"] != seen.get("paused") or state["speed"] != seen.get("speed"):
+                keys |= {"clock", "caption"}
+            elif not state["paused"] and time.monotonic() - last_clock > CLOCK_RESYNC:
+                keys.add("clock")
+            if state["decision"] != seen.get("decision"):
+                keys.add("explain")
+            if state["rv"] != seen.get("rv") and not self.dirty and (self.flushing is None or self.flushing.done()):
+                # written but not announced to this process: another process changed the cluster
+                if stale_rv == state["rv"]:
+                    keys.add("*")
+                stale_rv = state["rv"]
+            else:
+                stale_rv = None
+            if keys:
+                if "clock" in keys:
+                    last_clock = time.monotonic()
+                self.mark(keys, None)
+
+
+class PageConsumer(AsyncWebsocketConsumer):
+    """`/ws/<page path>`: the live regions of the page at `<page path>`."""
+
+    async def connect(self):
+        from django.urls import Resolver404, resolve
+
+        from dashboard.pages import PAGES
+
+        path = "/" + self.scope["url_route"]["kwargs"]["path"]
+        try:
+            match = resolve(path)
+        except Resolver404:
+            match = None
+        page_cls = PAGES.get(match.url_name) if match and match.namespace == "dashboard" else None
+        if page_cls is None:
+            await self.close(code=4404)
+            return
+        kwargs = dict(match.kwargs)
+        self.cluster_name = kwargs.pop("cluster")
+        query = dict(parse_qsl(self.scope.get("query_string", b"").decode()))
+        info = await _db(self._resolve)(self.scope.get("user"))
+        if info is None:
+            await self.close(code=4403)
+            return
+        cluster, viewer = info
+        live.set_loop(asyncio.get_running_loop())
+        self.group = live.group_name(cluster.pk)
+        key = (self.cluster_name, match.url_name, tuple(sorted(kwargs.items())), tuple(sorted(query.items())), viewer.can_act)
+
+        def factory(cluster=cluster, kwargs=kwargs, query=query, viewer=viewer, page_cls=page_cls):
+            return page_cls(cluster, kwargs, query, viewer)
+
+        self.hub = Hub.get(key, factory, self.cluster_name)
+        if self.hub.cluster_id is None:
+            self.hub.cluster_id = cluster.pk
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        self.hub.add(self)
+        await self.hub.snapshot_for(self)
+        await self.hub.broadcast_watchers()
+
+    def _resolve(self, user):
+        from cluster.models import Cluster
+        from dashboard.presenters import viewer_for
+
+        cluster = Cluster.objects.filter(name=self.cluster_name).first()
+        if cluster is None:
+            return None
+        viewer = viewer_for(user)
+        if not cluster.public and not viewer.signed_in:
+            return None
+        return cluster, viewer
+
+    async def disconnect(self, code):
+        hub = getattr(self, "hub", None)
+        if hub is not None:
+            hub.remove(self)
+            await hub.broadcast_watchers()
+        group = getattr(self, "group", None)
+        if group:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def rejoin(self, old_id: int | None, new_id: int) -> None:
+        if old_id is not None:
+            await self.channel_layer.group_discard(live.group_name(old_id), self.channel_name)
+        self.group = live.group_name(new_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def cluster_changed(self, event):
+        """`{"type": "cluster.changed", "regions": [...], "seq": "..."}` from `dashboard.live`."""
+        regions = set(event.get("regions") or ())
+        if "reset" in regions:
+            regions.add("*")
+        self.hub.mark(regions, event.get("seq"))
+
+    async def safe_send(self, text: str) -> None:
+        try:
+            await self.send(text_data=text)
+        except Exception:  # a client that went away mid-frame
+            log.debug("send failed", exc_info=True)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """The page sends nothing that matters; a ping is answered with a fresh snapshot."""
+        if text_data and "resync" in text_data:
+            await self.hub.snapshot_for(self)

@@ -1,0 +1,175 @@
+"""Views: pages and regions render, anyone may watch, only a permitted user may act (with CSRF)."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from cluster import store
+from cluster.bootstrap import ensure_cluster, load_demo
+from cluster.models import DaemonSet, Job, Node
+from controllers import simulation
+from controllers.models import Decision
+from dashboard import actions, scenarios, signin
+
+pytestmark = pytest.mark.django_db
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def cluster():
+    c = ensure_cluster()
+    load_demo(c)
+    return c
+
+
+@pytest.fixture
+def teacher_client(cluster):
+    client = Client()
+    client.force_login(signin.ensure_teacher())
+    return client
+
+
+@pytest.fixture
+def daemonset(cluster, teacher_client):
+    actions.apply_yaml(cluster, None, actions.example_text("daemonset"))
+    simulation.run_until_idle(cluster)
+    return DaemonSet.objects.get(cluster=cluster, name="my-first-daemonset")
+
+
+def test_root_redirects_to_the_default_cluster(client):
+    assert client.get("/")["Location"] == "/c/default/"
+
+
+@pytest.mark.parametrize("path", ["/c/default/", "/c/default/presenter/", "/c/default/workloads/", "/c/default/events/",
+                                  "/c/default/scenarios/", "/c/default/ds/default/my-first-daemonset/",
+                                  "/c/default/jobs/default/nope/", "/c/default/nodes/node-1/"])
+def test_every_page_renders_for_an_anonymous_watcher(client, daemonset, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert b'ws-connect="/ws/c/default/' in response.content
+
+
+def test_the_cluster_view_shows_nodes_pods_and_no_buttons_for_watchers(client, daemonset):
+    html = client.get("/c/default/").content.decode()
+    assert 'id="node-node-1"' in html and 'class="pod is-running' in html
+    assert "my-first-daemonset-" in html and "<b>" in html
+    assert 'id="add-node"' not in html and 'id="clock-toggle"' not in html
+
+
+def test_a_teacher_sees_the_action_buttons_with_their_kubectl(teacher_client, daemonset):
+    html = teacher_client.get("/c/default/").content.decode()
+    assert 'id="add-node"' in html and "kubectl apply -f node-4.yaml" in html
+    assert 'id="clock-toggle"' in html
+
+
+def test_an_htmx_request_gets_one_region_without_the_page_shell(client, daemonset):
+    response = client.get("/c/default/?region=nodes", headers=HX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<div class="node-grid" id="nodes"')
+    assert "<html" not in body
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/c/default/add-node/", {"name": "node-9"}),
+    ("/c/default/clock/pause/", {}),
+    ("/c/default/apply/", {"yaml": "kind: Node"}),
+    ("/c/default/nodes/node-1/cordon/", {}),
+    ("/c/default/scenarios/reset/", {"scenario": "job-backoff"}),
+])
+def test_anonymous_posts_are_refused(client, cluster, path, data):
+    assert client.post(path, data).status_code == 403
+    assert not Node.objects.filter(cluster=cluster, name="node-9").exists()
+    cluster.refresh_from_db()
+    assert not cluster.paused
+
+
+def test_a_signed_in_user_without_permission_is_refused(cluster):
+    user = get_user_model().objects.create_user("student")
+    client = Client()
+    client.force_login(user)
+    assert client.post("/c/default/add-node/", {"name": "node-9"}).status_code == 403
+
+
+def test_posts_need_the_csrf_token(cluster):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(signin.ensure_teacher())
+    assert client.post("/c/default/add-node/", {"name": "node-9"}).status_code == 403
+    page = client.get("/c/default/")
+    token = page.cookies["csrftoken"].value
+    response = client.post("/c/default/add-node/", {"name": "node-9"}, headers={"X-CSRFToken": token, **HX})
+    assert response.status_code == 200
+    assert Node.objects.filter(cluster=cluster, name="node-9").exists()
+
+
+def test_adding_a_node_records_the_teachers_decision_with_its_kubectl(teacher_client, cluster):
+    response = teacher_client.post("/c/default/add-node/", {"name": "node-9", "labels": "zone=c", "taints": "gpu=true:NoSchedule"},
+                                   headers=HX)
+    assert response.status_code == 200
+    node = Node.objects.get(cluster=cluster, name="node-9")
+    assert node.labels["zone"] == "c" and node.spec["taints"][0]["key"] == "gpu"
+    decision = Decision.objects.filter(cluster=cluster).first()
+    assert decision.controller == "user:teacher" and "kubectl apply -f node-9.yaml" in decision.message
+    assert "kubesim:close-dialog" in response["HX-Trigger"]
+
+
+def test_a_bad_manifest_is_refused_inline_with_kubernetes_message(teacher_client, cluster):
+    bad = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: x\nspec:\n  template:\n    spec:\n      containers: []\n"
+    response = teacher_client.post("/c/default/apply/", {"yaml": bad}, headers=HX)
+    body = response.content.decode()
+    assert 'The DaemonSet &quot;x&quot; is invalid' in body or 'The DaemonSet "x" is invalid' in body
+    assert "apply-result" in body and "is-error" in body
+    assert not DaemonSet.objects.filter(cluster=cluster, name="x").exists()
+
+
+def test_applying_twice_configures_then_leaves_unchanged(cluster):
+    first = actions.apply_yaml(cluster, None, actions.example_text("job"))
+    again = actions.apply_yaml(cluster, None, actions.example_text("job"))
+    assert first.lines == ["job.batch/hello-world created"]
+    assert again.lines == ["job.batch/hello-world unchanged"]
+    assert Job.objects.filter(cluster=cluster, name="hello-world").exists()
+
+
+def test_the_clock_buttons_pause_step_and_set_speed(teacher_client, cluster):
+    assert teacher_client.post("/c/default/clock/pause/", headers=HX).status_code == 200
+    cluster.refresh_from_db()
+    assert cluster.paused
+    response = teacher_client.post("/c/default/clock/speed/", {"speed": "60"}, headers=HX)
+    assert 'id="clock" hx-swap-oob="true"' in response.content.decode()
+    cluster.refresh_from_db()
+    assert cluster.speed == 60
+    assert teacher_client.post("/c/default/clock/speed/", {"speed": "500"}, headers=HX).status_code == 200
+    cluster.refresh_from_db()
+    assert cluster.speed == 60  # refused: 1x to 100x
+
+
+def test_editing_the_image_starts_a_rolling_update(teacher_client, cluster, daemonset):
+    teacher_client.post("/c/default/ds/default/my-first-daemonset/image/", {"image": "nginx:1.27"}, headers=HX)
+    ds = DaemonSet.objects.get(pk=daemonset.pk)
+    assert ds.spec["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert ds.generation == 2
+
+
+def test_suspending_a_job_patches_its_spec(teacher_client, cluster):
+    actions.apply_yaml(cluster, None, actions.example_text("job"))
+    teacher_client.post("/c/default/jobs/default/hello-world/suspend/", headers=HX)
+    assert Job.objects.get(cluster=cluster, name="hello-world").spec["suspend"] is True
+
+
+def test_a_sign_in_link_works_once(client, cluster):
+    url = signin.signin_url("http://testserver")
+    path = url.replace("http://testserver", "")
+    response = client.get(path)
+    assert response.status_code == 302
+    assert client.get("/c/default/").context["viewer"].can_act
+    other = Client()
+    assert other.get(path).status_code == 403   # used: last_login moved on
+
+
+def test_resetting_to_a_scenario_rebuilds_the_cluster(cluster):
+    store.create(cluster, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "stray"}})
+    reset = scenarios.reset("default", "daemonset-basics")
+    assert list(Node.objects.filter(cluster=reset).values_list("name", flat=True)) == ["node-1"]
+    assert DaemonSet.objects.filter(cluster=reset, name="my-first-daemonset").exists()
+    scenarios.next_step(reset)
+    assert Node.objects.filter(cluster=reset).count() == 3
+    assert scenarios.state_for("default").step == 2

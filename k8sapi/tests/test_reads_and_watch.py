@@ -1,0 +1,130 @@
+"""Lists are snapshots at their resourceVersion; watchers see what their selectors select.
+
+These drive `reads` and `watch.Watcher` in-process on the store (the live tests cover the wire)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cluster import printers, store
+from cluster.bootstrap import ensure_cluster, node_manifest
+from cluster.errors import BadRequest
+from cluster.kinds import resource_for
+from k8sapi import cache, reads, tables
+from k8sapi.cache import Item
+from k8sapi.watch import Watcher, WatchOptions
+
+pytestmark = pytest.mark.django_db
+POD = resource_for("Pod")
+
+
+def pod(name: str, **labels) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}
+
+
+def relabel(cluster, name: str, **labels) -> None:
+    store.patch(cluster, "Pod", "default", name, {"metadata": {"labels": labels}})
+
+
+@pytest.fixture
+def cluster():
+    c = ensure_cluster()
+    store.create_many(c, [node_manifest("node-1"), pod("a", app="x"), pod("b", app="y")])
+    return c
+
+
+def events(lines: list[bytes]) -> list[tuple[str, str]]:
+    decoded = [json.loads(line) for line in lines]
+    return [(e["type"], e["object"]["metadata"].get("name", "")) for e in decoded]
+
+
+def test_selectors(cluster):
+    sel = reads.selection(POD, "default", "app=x")
+    assert [o["metadata"]["name"] for o in reads.snapshot(cluster, sel).objects] == ["a"]
+    assert sel.mutable
+    assert not reads.selection(POD, "default", None, "metadata.name=a").mutable
+    with pytest.raises(BadRequest, match="field label not supported: spec.color"):
+        reads.selection(POD, None, None, "spec.color=blue")
+    node = resource_for("Node")
+    unschedulable = reads.selection(node, None, None, "spec.unschedulable=false")
+    assert len(reads.snapshot(cluster, unschedulable).objects) == 1
+
+
+def test_a_list_is_the_state_at_its_version_even_when_writes_land_during_it(cluster, monkeypatch):
+    sel = reads.selection(POD, "default")
+    read_rows = cache.CACHE.items
+
+    def rows_then_writes(*args, **kwargs):
+        found = read_rows(*args, **kwargs)
+        store.create(cluster, pod("c"))
+        store.delete(cluster, "Pod", "default", "a")
+        relabel(cluster, "b", app="z")
+        return found
+
+    monkeypatch.setattr(cache.CACHE, "items", rows_then_writes)
+    snap = reads.snapshot(cluster, sel)
+    cluster.refresh_from_db()
+    assert snap.resource_version == cluster.resource_version
+    assert [(o["metadata"]["name"], o["metadata"]["labels"]) for o in snap.objects] == [("b", {"app": "z"}), ("c", {})]
+
+
+def test_the_cache_decodes_only_what_changed(cluster):
+    sel = reads.selection(POD, "default")
+    first = reads.snapshot(cluster, sel)
+    relabel(cluster, "b", app="w")
+    second = reads.snapshot(cluster, sel)
+    assert second.items[0] is first.items[0]  # "a" did not change: the same decoded object
+    assert second.items[1] is not first.items[1]
+    assert second.objects[1]["metadata"]["labels"] == {"app": "w"}
+
+
+def test_table_json_is_the_printers_table(cluster):
+    for kind, include in (("Pod", "Metadata"), ("Pod", "Object"), ("Node", "None")):
+        snap = reads.snapshot(cluster, reads.selection(resource_for(kind), None))
+        expected = printers.api_table(snap.objects, snap.now, include_object=include)
+        expected["metadata"]["resourceVersion"] = "42"
+        got = json.loads(tables.table_json(kind, snap.items, snap.now, include=include, resource_version=42))
+        assert got == expected
+    empty = json.loads(tables.table_json("Job", [], snap.now, include="Metadata", resource_version=7))
+    assert empty["rows"] == [] and empty["columnDefinitions"][0]["name"] == "Name"
+    listed = json.loads(tables.list_json("Pod", "v1", [Item({"kind": "Pod"})], 9))
+    assert listed == {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "9"},
+                      "items": [{"kind": "Pod"}]}
+
+
+def test_a_watch_from_nothing_starts_with_everything(cluster):
+    watcher = Watcher(cluster, reads.selection(POD, "default"), WatchOptions())
+    assert events(watcher.start()) == [("ADDED", "a"), ("ADDED", "b")]
+    store.create(cluster, pod("c"))
+    assert events(watcher.poll()[0]) == [("ADDED", "c")]
+    assert watcher.poll() == ([], False)
+
+
+def test_a_label_watch_sees_objects_start_and_stop_matching(cluster):
+    cluster.refresh_from_db()
+    start = str(cluster.resource_version)
+    relabel(cluster, "b", app="x")       # b starts matching: ADDED (its earlier version did not)
+    relabel(cluster, "a", app="y")       # a stops matching: DELETED for this watcher
+    relabel(cluster, "a", tier="1")      # a still does not match: nothing
+    store.delete(cluster, "Pod", "default", "b")
+    watcher = Watcher(cluster, reads.selection(POD, "default", "app=x"), WatchOptions(resource_version=start))
+    assert watcher.start() == []
+    lines, more = watcher.poll()
+    assert events(lines) == [("ADDED", "b"), ("DELETED", "a"), ("DELETED", "b")]
+    assert not more
+
+
+def test_bookmarks_carry_the_last_version_considered(cluster):
+    watcher = Watcher(cluster, reads.selection(resource_for("Node"), None),
+                      WatchOptions(resource_version="0", send_initial_events=True, allow_bookmarks=True))
+    lines = watcher.start()
+    cluster.refresh_from_db()
+    assert events(lines) == [("ADDED", "node-1"), ("BOOKMARK", "")]
+    end = json.loads(lines[-1])["object"]
+    assert end == {"kind": "Node", "apiVersion": "v1", "metadata": {
+        "resourceVersion": str(cluster.resource_version), "annotations": {"k8s.io/initial-events-end": "true"}}}
+    store.create(cluster, pod("c"))  # another kind: no event, but the bookmark moves on
+    assert watcher.poll() == ([], False)
+    assert json.loads(watcher.bookmark())["object"]["metadata"]["resourceVersion"] == str(cluster.resource_version + 1)

@@ -1,0 +1,205 @@
+/* kubesim: the little the page does by itself. Everything it shows comes from the server
+   (htmx requests and WebSocket frames of server-rendered partials); this script only
+   1. ticks the simulated clock and the countdowns between frames, from (sim_now, speed, paused)
+      that every frame re-syncs (see docs/dashboard.md, "The clock"),
+   2. shows the connection state and reconnects after a server restart,
+   3. animates pod chips that appear, change or disappear,
+   4. offers keyboard shortcuts, and opens the dialog when htmx fills it. */
+(function () {
+  "use strict";
+
+  /* ---------- 1. the simulated clock, ticking client-side ---------- */
+  var base = null; // {sim: ms, at: performance.now(), speed, paused}
+
+  function readClock() {
+    var el = document.getElementById("clock");
+    if (!el || !el.dataset.sim) return;
+    base = {
+      sim: Date.parse(el.dataset.sim),
+      at: performance.now(),
+      speed: parseFloat(el.dataset.speed || "1"),
+      paused: el.dataset.paused === "1",
+    };
+  }
+
+  function simNow() {
+    if (!base) return null;
+    if (base.paused) return base.sim;
+    return base.sim + (performance.now() - base.at) * base.speed;
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  var EPOCH = Date.UTC(2026, 0, 1);
+
+  function clockText(ms) {
+    var d = new Date(ms);
+    var text = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
+    var day = Math.floor((ms - EPOCH) / 86400000);
+    return day > 0 ? "day " + (day + 1) + " · " + text : text;
+  }
+
+  function tick() {
+    var now = simNow();
+    if (now === null) return;
+    var t = document.getElementById("clock-time");
+    if (t) {
+      var text = clockText(now);
+      if (t.textContent !== text) t.textContent = text;
+    }
+    document.querySelectorAll("[data-due]").forEach(function (el) {
+      var due = Date.parse(el.dataset.due);
+      if (isNaN(due)) return;
+      var left = Math.max(0, Math.ceil((due - now) / 1000));
+      var s = String(left);
+      if (el.textContent !== s) el.textContent = s;
+    });
+    document.querySelectorAll("[data-fill-from]").forEach(function (el) {
+      var a = Date.parse(el.dataset.fillFrom), b = Date.parse(el.dataset.fillTo);
+      if (isNaN(a) || isNaN(b) || b <= a) return;
+      el.style.setProperty("--p", Math.min(1, Math.max(0, (now - a) / (b - a))).toFixed(3));
+    });
+    document.querySelectorAll(".tl[data-axis-start]").forEach(function (tl) {
+      var start = Date.parse(tl.dataset.axisStart), span = parseFloat(tl.dataset.span);
+      var secs = (now - start) / 1000;
+      var mark = tl.querySelector("[data-now]");
+      if (mark) {
+        mark.style.setProperty("--t", Math.min(secs, span).toFixed(2));
+        mark.classList.toggle("is-clamped", secs > span);
+        var label = mark.querySelector("span");
+        if (label) label.textContent = "now " + clockText(now) + (secs > span ? " →" : "");
+      }
+      tl.querySelectorAll("[data-grow]").forEach(function (bar) {
+        bar.style.setProperty("--t1", Math.min(secs, span).toFixed(2));
+      });
+    });
+  }
+
+  /* ---------- 2. the connection ---------- */
+  function live(state) {
+    var el = document.getElementById("live");
+    if (!el) return;
+    el.classList.toggle("is-down", state !== "open");
+    var text = el.querySelector(".live-text");
+    if (text) text.textContent = state === "open" ? "Live" : state === "connecting" ? "Connecting…" : "Reconnecting…";
+  }
+
+  document.addEventListener("htmx:wsOpen", function () { live("open"); });
+  document.addEventListener("htmx:wsConnecting", function () { live("connecting"); });
+  document.addEventListener("htmx:wsClose", function (evt) {
+    live("closed");
+    // the extension retries by itself only after 1006/1011/1012/1013; a clean close from a
+    // stopping server (1000/1001) must reconnect too: the page resyncs from the snapshot
+    var code = evt.detail && evt.detail.event && evt.detail.event.code;
+    var wrapper = evt.detail && evt.detail.socketWrapper;
+    if ([1006, 1011, 1012, 1013].indexOf(code) < 0 && wrapper && code < 4000) {
+      setTimeout(function () { wrapper.reconnect(); }, 800);
+    }
+  });
+
+  /* ---------- 3. pod chips: appear, change, disappear ---------- */
+  var known = new Map(); // id -> status word
+  var before = null;
+
+  function chips() {
+    return document.querySelectorAll(".pod[id], .pq[id]");
+  }
+
+  function remember() {
+    known.clear();
+    chips().forEach(function (el) { known.set(el.id, el.dataset.st || ""); });
+  }
+
+  document.addEventListener("htmx:wsBeforeMessage", function () {
+    var reduce = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    before = reduce ? null : new Map();
+    if (!before) return;
+    chips().forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.width) before.set(el.id, { el: el.cloneNode(true), rect: r });
+    });
+  });
+
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    readClock();
+    var now = new Map();
+    chips().forEach(function (el) {
+      now.set(el.id, el.dataset.st || "");
+      if (!known.has(el.id)) {
+        el.classList.add("is-appearing");
+      } else if (known.get(el.id) !== (el.dataset.st || "")) {
+        el.classList.add("is-changed");
+      }
+    });
+    if (before) {
+      before.forEach(function (old, id) {
+        if (now.has(id)) return;
+        var ghost = old.el;
+        ghost.removeAttribute("id");
+        ghost.classList.add("is-leaving");
+        ghost.setAttribute("aria-hidden", "true");
+        ghost.style.cssText += ";position:fixed;margin:0;pointer-events:none;z-index:50;left:" + old.rect.left +
+          "px;top:" + old.rect.top + "px;width:" + old.rect.width + "px;height:" + old.rect.height + "px";
+        document.body.appendChild(ghost);
+        setTimeout(function () { ghost.remove(); }, 700);
+      });
+    }
+    known = now;
+    before = null;
+    tick();
+  });
+
+  /* ---------- 4. dialog, keyboard, forms ---------- */
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    var dlg = document.getElementById("dlg");
+    if (evt.detail.target && evt.detail.target.id === "dlg-body" && dlg && !dlg.open) {
+      dlg.showModal();
+      var first = dlg.querySelector("input:not([type=hidden]), textarea, select");
+      if (first) first.focus();
+    }
+    readClock();
+    tick();
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (evt) {
+    if (evt.detail && evt.detail.target && evt.detail.target.id === "clock") readClock();
+  });
+  document.addEventListener("kubesim:close-dialog", function () {
+    var dlg = document.getElementById("dlg");
+    if (dlg && dlg.open) setTimeout(function () { dlg.close(); }, 900);
+  });
+
+  document.addEventListener("keydown", function (evt) {
+    if (evt.ctrlKey || evt.metaKey || evt.altKey) return;
+    var tag = (evt.target && evt.target.tagName) || "";
+    if (/INPUT|TEXTAREA|SELECT/.test(tag) || (evt.target && evt.target.isContentEditable)) return;
+    var dlg = document.getElementById("dlg");
+    if (dlg && dlg.open) return;
+    if (evt.key === "/") {
+      var f = document.getElementById("filter-labels");
+      if (f) { evt.preventDefault(); f.focus(); }
+      return;
+    }
+    if (evt.key === " " && /BUTTON|A|SUMMARY/.test(tag)) return; // space activates the focused control
+    var btn = document.querySelector('[data-key="' + (evt.key === " " ? " " : evt.key) + '"]:not([disabled])');
+    if (btn) { evt.preventDefault(); btn.click(); }
+  });
+
+  document.addEventListener("change", function (evt) {
+    var form = evt.target && evt.target.form;
+    if (form && form.hasAttribute("data-autosubmit")) form.requestSubmit();
+  });
+
+  function start() {
+    if (window.htmx) {
+      htmx.config.allowNestedOobSwaps = false;
+      htmx.config.wsReconnectDelay = function (retry) {
+        return Math.min(500 * Math.pow(2, retry), 4000) * (0.5 + Math.random() / 2);
+      };
+    }
+    readClock();
+    remember();
+    tick();
+    setInterval(tick, 250);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
