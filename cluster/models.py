@@ -8,7 +8,6 @@ step, assigns resource versions and appends to the change log.
 """
 from __future__ import annotations
 
-import copy
 from datetime import datetime, timezone
 
 from django.db import models
@@ -79,12 +78,21 @@ class KubeObject(models.Model):
             obj["spec"] = self.spec
         if self.status or self.kind in STATUS_KINDS:
             obj["status"] = self.status
-        return copy.deepcopy(obj)
+        return copy_json(obj)
 
     @classmethod
     def index_columns(cls, obj: dict) -> dict:
         """Typed columns derived from the object, beyond the common metadata ones."""
         return {}
+
+
+def copy_json(value):
+    """A deep copy of plain JSON data (dicts, lists, scalars): several times faster than deepcopy."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
 
 
 NO_SPEC_KINDS = {"Event", "ControllerRevision"}
@@ -178,7 +186,7 @@ class ControllerRevision(KubeObject):
         pass
 
     def to_dict(self) -> dict:
-        return copy.deepcopy({
+        return copy_json({
             "apiVersion": self.api_version,
             "kind": self.kind,
             "metadata": self.metadata,
@@ -206,7 +214,7 @@ class Event(KubeObject):
         indexes = [models.Index(fields=["cluster", "involved_kind", "involved_name"], name="event_involved")]
 
     def to_dict(self) -> dict:
-        return copy.deepcopy({"apiVersion": self.api_version, "kind": self.kind, "metadata": self.metadata, **self.body})
+        return copy_json({"apiVersion": self.api_version, "kind": self.kind, "metadata": self.metadata, **self.body})
 
     @classmethod
     def index_columns(cls, obj: dict) -> dict:

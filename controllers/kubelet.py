@@ -240,20 +240,29 @@ class PodRun:
         return status, None
 
 
-def _image_cache(cluster, node_uids: dict[str, str]) -> dict[str, set[str]]:
-    rows = ControllerMemory.objects.filter(cluster=cluster, controller="kubelet-images", owner_uid__in=node_uids.values())
-    by_uid = {r.owner_uid: set(r.data.get("images", [])) for r in rows}
-    return {name: by_uid.get(uid, set()) for name, uid in node_uids.items()}
+def _image_cache(cluster, node_uids: dict[str, str]) -> tuple[dict[str, set[str]], dict[str, ControllerMemory]]:
+    """The images each node has pulled (the kubelet's own store, not API state)."""
+    rows = {r.owner_uid: r for r in ControllerMemory.objects.filter(
+        cluster=cluster, controller="kubelet-images", owner_uid__in=node_uids.values())}
+    cache = {name: set(rows[uid].data.get("images", [])) if uid in rows else set() for name, uid in node_uids.items()}
+    return cache, rows
 
 
-def _remember_images(cluster, node_uids: dict[str, str], cache: dict[str, set[str]], pulled: dict[str, set[str]]) -> None:
+def _remember_images(cluster, node_uids: dict[str, str], rows: dict[str, ControllerMemory],
+                     cache: dict[str, set[str]], pulled: dict[str, set[str]]) -> None:
+    changed, new = [], []
     for node, images in pulled.items():
         if not images or node not in node_uids:
             continue
-        ControllerMemory.objects.update_or_create(
-            cluster=cluster, owner_uid=node_uids[node], controller="kubelet-images",
-            defaults={"data": {"images": sorted(cache[node] | images)}},
-        )
+        data = {"images": sorted(cache[node])}
+        row = rows.get(node_uids[node])
+        if row is None:
+            new.append(ControllerMemory(cluster=cluster, owner_uid=node_uids[node], controller="kubelet-images", data=data))
+        elif row.data != data:
+            row.data = data
+            changed.append(row)
+    ControllerMemory.objects.bulk_create(new)
+    ControllerMemory.objects.bulk_update(changed, ["data"])
 
 
 def run_pods(step: Step, names: list[str]) -> dict[str, Result]:
@@ -263,23 +272,22 @@ def run_pods(step: Step, names: list[str]) -> dict[str, Result]:
             if (p.namespace, p.name) in wanted]
     node_rows = {n.name: n for n in Node.objects.filter(cluster=cluster, name__in={p.node_name for p in pods})}
     node_uids = {name: n.uid for name, n in node_rows.items()}
-    cache = _image_cache(cluster, node_uids)
+    cache, memory_rows = _image_cache(cluster, node_uids)
     results = {name: Result.done() for name in names}
     updates, deletions, events, pulled = [], [], [], {}
     for pod in pods:
         node = node_rows.get(pod.node_name)
         if node is None or node.ready != "True":
             continue  # no kubelet there to report: the pod is frozen until the node recovers
-        run = PodRun(pod.to_dict(), step.now, cache[pod.node_name])
+        obj = pod.to_dict()
+        run = PodRun(obj, step.now, cache[pod.node_name])
         status, next_in = run.advance()
         key = f"{pod.namespace}/{pod.name}"
         if status is not None:
-            new = pod.to_dict()
-            new["status"] = status
-            updates.append((pod, new))
+            updates.append((pod, {**obj, "status": status}))
         if run.delete:
             deletions.append(pod)
-        events += [(pod.to_dict(), t, r, m) for t, r, m in run.events]
+        events += [(obj, t, r, m) for t, r, m in run.events]
         pulled.setdefault(pod.node_name, set()).update(run.pulled)
         cache[pod.node_name] |= run.pulled
         if next_in is not None:
@@ -291,7 +299,7 @@ def run_pods(step: Step, names: list[str]) -> dict[str, Result]:
         store.delete_many(cluster, fresh, grace_period_seconds=0)
     if events:
         store.record_events(cluster, events, component=COMPONENT)
-    _remember_images(cluster, node_uids, cache, pulled)
+    _remember_images(cluster, node_uids, memory_rows, cache, pulled)
     return results
 
 

@@ -89,11 +89,11 @@ def unfit_reason(pod: dict, room: NodeRoom) -> str | None:
     selector = spec.get("nodeSelector") or {}
     labels = node["metadata"].get("labels") or {}
     if any(labels.get(k) != v for k, v in selector.items()):
-        return "node(s) didn't match Pod's node affinity/selector"
+        return AFFINITY_MISMATCH
     required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
                 .get("requiredDuringSchedulingIgnoredDuringExecution"))
     if required and not node_selector_matches(required, node):
-        return "node(s) didn't match Pod's node affinity/selector"
+        return AFFINITY_MISMATCH
     for taint in node_spec.get("taints") or []:
         if taint.get("effect") in ("NoSchedule", "NoExecute") and not any(
             toleration_tolerates_taint(t, taint) for t in tolerations
@@ -107,6 +107,24 @@ def unfit_reason(pod: dict, room: NodeRoom) -> str | None:
     if memory and room.memory + memory > room.memory_allocatable:
         return "Insufficient memory"
     return None
+
+
+AFFINITY_MISMATCH = "node(s) didn't match Pod's node affinity/selector"
+
+
+def pinned_nodes(spec: dict) -> set[str] | None:
+    """The node names a pod's required affinity allows by `metadata.name` (DaemonSet pods), if
+    every term pins names that way; None when the pod may go anywhere its other rules allow."""
+    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    terms = required.get("nodeSelectorTerms") or []
+    names: set[str] = set()
+    for term in terms:
+        fields = [f for f in term.get("matchFields") or [] if f.get("key") == "metadata.name" and f.get("operator") == "In"]
+        if not fields:
+            return None
+        names |= set(fields[0].get("values") or [])
+    return names if terms else None
 
 
 def failure_message(total: int, reasons: list[str]) -> str:
@@ -124,11 +142,15 @@ def schedule(step: Step, names: list[str]) -> dict[str, Result]:
     if not pending:
         return {name: Result.done() for name in names}
     rooms = _rooms(cluster)
+    by_name = {room.name: room for room in rooms}
     bound, failures = [], []
     for pod in pending:
         obj = pod.to_dict()
-        reasons, fits = [], []
-        for room in rooms:
+        pinned = pinned_nodes(obj.get("spec") or {})
+        candidates = rooms if pinned is None else [by_name[n] for n in sorted(pinned) if n in by_name]
+        reasons = [AFFINITY_MISMATCH] * (len(rooms) - len(candidates))
+        fits = []
+        for room in candidates:
             reason = unfit_reason(obj, room)
             (reasons.append(reason) if reason else fits.append(room))
         if not fits:

@@ -155,3 +155,16 @@ def test_get_output_options(chapter):
     assert "CONTAINERS" in sorted_out[0] and "SELECTOR" in sorted_out[0]
     everything = kubectl("get", "all").stdout
     assert "daemonset.apps/my-first-daemonset" in everything and "job.batch/hello-world" in everything
+
+
+def test_logs_follow_until_the_container_ends(chapter):
+    kubectl = chapter
+    kubectl("run", "counter", "--image=busybox:1.36", "--restart=Never", "--",
+            "sh", "-c", "echo one; sleep 2; echo two; sleep 2; echo three")
+    kubectl("wait", "--for=jsonpath={.status.phase}=Running", "pod/counter", "--timeout=60s")
+    follow = kubectl.start("logs", "-f", "counter")
+    assert [follow.wait_for(lambda _: True) for _ in range(3)] == ["one", "two", "three"]
+    assert follow.process.wait(timeout=30) == 0  # the stream ended with the container
+    assert kubectl("logs", "counter", "--tail=1").stdout == "three\n"
+    assert kubectl("logs", "counter", "-c", "nope", check=False).stderr == \
+        "error: container nope is not valid for pod counter\n"
