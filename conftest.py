@@ -98,3 +98,65 @@ def live_server(tmp_path_factory):
     server = start_server(tmp_path_factory.mktemp("server"))
     yield server
     stop_server(server)
+
+
+# --- PostgreSQL and Redis started by the test run (scale-out tests) -------------------------
+
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+_pause = threading.Event()  # never set: `_pause.wait(t)` waits on another process, not on sim time
+
+
+def wait_for(check, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not happen within {timeout} s")
+        _pause.wait(0.05)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throw-away PostgreSQL 15 cluster on a free port (initdb runs as the postgres user)."""
+    if not (PG_BIN / "initdb").exists() or shutil.which("runuser") is None:
+        skip_or_fail(f"PostgreSQL server binaries are not installed in {PG_BIN}")
+    data = Path(tempfile.mkdtemp(prefix="kubesim-pg-"))
+    data.chmod(0o755)
+    shutil.chown(data, "postgres", "postgres")
+    port = free_port()
+    run = lambda *cmd: subprocess.run(["runuser", "-u", "postgres", "--", *cmd], check=True,  # noqa: E731
+                                      capture_output=True, text=True)
+    run(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-instructions")
+    run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"), "-w", "-t", "30", "-o",
+        f"-h 127.0.0.1 -p {port} -k {data} -c fsync=off -c synchronous_commit=off -c full_page_writes=off", "start")
+    yield f"postgres://postgres@127.0.0.1:{port}"
+    run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    server = shutil.which("redis-server")
+    if server is None:
+        skip_or_fail("redis-server is not installed")
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="kubesim-redis-")
+    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", workdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def up() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    wait_for(up, "redis-server")
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
+    shutil.rmtree(workdir, ignore_errors=True)

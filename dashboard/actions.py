@@ -67,6 +67,7 @@ def record(cluster: Cluster, user, verb: str, message: str, kubectl: str = "", *
     text = message + (f"\n$ {kubectl}" if kubectl else "")
     Decision.objects.create(cluster=cluster, time=store.now(cluster), controller=f"user:{who}", verb=verb,
                             message=text, kind=kind, namespace=namespace, name=name, node=node)
+    transaction.on_commit(lambda: live.send(cluster.pk, {"explain"}))
 
 
 def _done(cluster, user, verb, done: chaos.Done, **where) -> Result:

@@ -97,6 +97,16 @@ class Page:
     def explain_context(self, oob: bool) -> dict:
         return {"explain": p.explain_entries(self.cluster), "oob": oob, "cluster_name": self.cluster.name}
 
+    def new_decisions(self) -> bool:
+        """Whether a decision was recorded since this page last rendered its feed."""
+        from controllers.models import Decision
+
+        last = Decision.objects.filter(cluster=self.cluster).order_by("-id").values_list("id", flat=True).first() or 0
+        if last == self.state.get("decision"):
+            return False
+        self.state["decision"] = last
+        return True
+
 
 # --- Nodes (cluster view) ------------------------------------------------------------------------------
 
@@ -125,6 +135,8 @@ class ClusterPage(Page):
         regions = {k for k in keys if k in ("counts", "owners", "nodes", "tray", "explain")}
         if "reset" in keys:
             return set(self.regions)
+        if "explain" in regions and not self.new_decisions():
+            regions.discard("explain")
         if "ds-nodes" in keys:
             regions.add("owners")
         if any(k.startswith("ds:") for k in keys):

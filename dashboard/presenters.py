@@ -377,6 +377,8 @@ class NodeCard:
     url: str
     dense_pods: list[PodChip] = field(default_factory=list)
     dense_ghosts: int = 0
+    html: str = ""
+    html_oob: str = ""
 
     @property
     def id(self) -> str:
@@ -606,6 +608,122 @@ def _next_node_name(names: list[str]) -> str:
     return f"node-{i}"
 
 
+def dense_tiles(cluster: Cluster, flt: PodFilter, node_names: Iterable[str] | None, daemonsets: list[dict],
+                ds_memory: dict) -> list[NodeCard]:
+    """The dense grid (many nodes): one small tile per node, one square per pod.
+
+    Built from indexed columns and two JSON paths read by the database (no object JSON is
+    decoded), and the squares' markup is assembled here rather than in the template: at 5,000
+    nodes and 10,000 pods a template loop alone would blow the first-render budget. The STATUS
+    word of a square is kubectl's for the common cases (waiting/terminated reason of the first
+    container, Terminating, else the phase); open a node for the exact printer output.
+    """
+    from django.db.models.fields.json import KT
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    from controllers.daemonset_plan import placement
+
+    now = cluster.sim_now
+    nodes_qs = Node.objects.filter(cluster=cluster)
+    pods_qs = Pod.objects.filter(cluster=cluster).exclude(node_name="")
+    if node_names is not None:
+        names = set(node_names)
+        nodes_qs = nodes_qs.filter(name__in=names)
+        pods_qs = pods_qs.filter(node_name__in=names)
+    from django.db.models import BooleanField, Case, Value, When
+
+    deleting = Case(When(deletion_timestamp__isnull=False, then=Value(True)), default=Value(False), output_field=BooleanField())
+    fields = ["namespace", "name", "node_name", "phase", "deleting", "owner_kind", "owner_name", "waiting", "terminated"]
+    if flt.labels:
+        fields.append("labels")
+    pods_by_node: dict[str, list] = {}
+    rows = pods_qs.annotate(deleting=deleting, waiting=KT("status__containerStatuses__0__state__waiting__reason"),
+                            terminated=KT("status__containerStatuses__0__state__terminated__reason")).values_list(*fields)
+    for row in rows.order_by("namespace", "name"):
+        pods_by_node.setdefault(row[2], []).append(row)
+    referenced: set[str] = set()
+    for ds in daemonsets:
+        tspec = ((ds.get("spec") or {}).get("template") or {}).get("spec") or {}
+        referenced |= set((tspec.get("nodeSelector") or {}).keys())
+        if tspec.get("affinity"):
+            referenced.add("*")
+    placements: dict = {}
+    rv = cluster.resource_version
+    tiles = []
+    recent = Case(When(creation_timestamp__gte=now - timedelta(seconds=NEW_NODE_SECONDS),
+                       creation_timestamp__gt=SIM_EPOCH, then=Value(True)), default=Value(False), output_field=BooleanField())
+    for name, labels, spec, ready, unschedulable, new in nodes_qs.annotate(recent=recent).order_by("name").values_list(
+            "name", "labels", "spec", "ready", "unschedulable", "recent"):
+        node_pods = pods_by_node.get(name, [])
+        squares, counted, running_ds = [], 0, set()
+        for row in node_pods:
+            ns, pname, _, phase, deleting, owner_kind, owner_name, waiting, terminated = row[:9]
+            terminal = phase in TERMINAL
+            if deleting and not terminal:
+                word = "Terminating"
+            else:
+                word = waiting or terminated or phase
+            css = phase_class(word, phase)
+            if not terminal:
+                counted += 1
+                if owner_kind == "DaemonSet" and word != "Terminating":
+                    running_ds.add(owner_name)
+            if not ready == "True":
+                css += " is-stale"
+            if flt.active:
+                chip = PodChip(ns, pname, "", pname, word, css, "", "", "", name, owner_kind, owner_name, phase, "", None)
+                if not flt.matches(chip, row[9] if flt.labels else None):
+                    css += " is-dim"
+            word = _esc(word)
+            squares.append(f'<i class="pq {css}" id="pod-{ns}-{pname.replace(".", "_")}" data-st="{word}" '
+                           f'title="{_esc(pname)} · {word}"></i>')
+        ghosts = 0
+        if daemonsets:
+            node = {"metadata": {"name": name, "labels": labels}, "spec": spec}
+            key_labels = labels if "*" in referenced else {k: v for k, v in labels.items() if k in referenced}
+            taints = spec.get("taints")
+            signature = (tuple(sorted(key_labels.items())), json_key(taints) if taints else "",
+                         bool(spec.get("unschedulable")), name if "*" in referenced else "")
+            for ds in daemonsets:
+                if ds["metadata"]["name"] in running_ds:
+                    continue
+                cache_key = (ds["metadata"]["uid"], signature)
+                if cache_key not in placements:
+                    placements[cache_key] = placement(node, ds).should_run
+                ghosts += placements[cache_key]
+        squares += ['<i class="pq is-ghost" title="a DaemonSet wants a pod here"></i>'] * ghosts
+        is_ready = ready == "True"
+        status = ("Ready" if is_ready else "NotReady") + (",SchedulingDisabled" if unschedulable else "")
+        card = NodeCard(name=name, status=status, badge="", badge_icon="", ready=is_ready, cordoned=unschedulable,
+                        new=new, labels=[], taints=[], pod_count=counted, capacity=110, groups=[], note="",
+                        url=node_url(cluster.name, name))
+        css = "tile" + ("" if is_ready else " is-notready") + (" is-cordoned" if unschedulable else "") + (" is-new" if new else "")
+        url = escape(card.url)
+        head = (f'<a class="{css}" id="{card.id}"%s data-rv="{rv}" href="{url}" hx-get="{url}" hx-target="#dlg-body" '
+                f'title="{escape(card.title)}"><span class="tile-name">{escape(name)}</span><span class="tile-pods">')
+        body = "".join(squares) + "</span></a>"
+        card.html = mark_safe(head.replace("%s", "") + body)
+        card.html_oob = mark_safe(head.replace("%s", ' hx-swap-oob="true"') + body)
+        tiles.append(card)
+    return tiles
+
+
+_SAFE_TEXT = re.compile(r"[\w.:/ ,()·-]*")
+
+
+def _esc(text: str) -> str:
+    import html
+
+    return text if _SAFE_TEXT.fullmatch(text) else html.escape(text)
+
+
+def json_key(value) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)
+
+
 def node_cards(snap: Snapshot, flt: PodFilter, dense: bool) -> list[NodeCard]:
     """One card per node in `snap.nodes`, pods grouped by owner, ghosts where a DS wants a pod."""
     name = snap.cluster.name
@@ -811,8 +929,8 @@ def cluster_view(cluster: Cluster, flt: PodFilter, *, parts: Iterable[str] = CLU
     from django.db.models import Q
 
     parts = set(parts)
-    snap = load_snapshot(cluster, node_names=node_names, with_nodes="nodes" in parts)
-    dense = snap.node_count > DENSE_NODES
+    dense = Node.objects.filter(cluster=cluster).count() > DENSE_NODES
+    snap = load_snapshot(cluster, node_names=node_names, with_nodes="nodes" in parts and not dense)
     ready_total = pod_total = unscheduled = 0
     if "counts" in parts:
         ready_total = Node.objects.filter(cluster=cluster, ready="True").count()
@@ -826,7 +944,8 @@ def cluster_view(cluster: Cluster, flt: PodFilter, *, parts: Iterable[str] = CLU
                      for o in objs] + [("none", "pods with no owner")]
     return ClusterView(
         cluster_name=cluster.name, now=snap.now, dense=dense,
-        nodes=node_cards(snap, flt, dense) if "nodes" in parts else [],
+        nodes=(dense_tiles(cluster, flt, node_names, snap.daemonsets, snap.ds_memory) if dense else node_cards(snap, flt, dense))
+        if "nodes" in parts else [],
         owners=owner_pills(snap, pods_by_owner) if "owners" in parts else [],
         tray=tray_items(snap, flt, pods_by_owner) if "tray" in parts else [],
         node_total=snap.node_count, ready_total=ready_total, pod_total=pod_total, unscheduled=unscheduled, filter=flt,
@@ -882,18 +1001,25 @@ _SELECTOR = re.compile(r"^[\w./-]+(=|!=)[\w./-]*(:(NoSchedule|NoExecute|PreferNo
 
 
 class Linker:
-    """Turns object names inside a sentence into links (nodes, pods, workloads of the cluster)."""
+    """Turns object names inside sentences into links (nodes, pods, workloads of the cluster).
+    Only the words of `texts` are looked up, so a feed costs a few small queries."""
 
-    def __init__(self, cluster: Cluster, extra_nodes: Iterable[str] = ()):
+    def __init__(self, cluster: Cluster, texts: Iterable[str] = ()):
         name = cluster.name
+        words = set()
+        for text in texts:
+            words.update(t.rstrip(".:") for t in _TOKEN.split(text) if t)
+        words.discard("")
         self.urls: dict[str, str] = {}
-        for ns, n in Pod.objects.filter(cluster=cluster).values_list("namespace", "name"):
+        if not words:
+            return
+        words = list(words)
+        for ns, n in Pod.objects.filter(cluster=cluster, name__in=words).values_list("namespace", "name"):
             self.urls[n] = pod_url(name, ns, n)
         for kind, model in (("Job", Job), ("CronJob", CronJob), ("DaemonSet", DaemonSet)):
-            for ns, n in model.objects.filter(cluster=cluster).values_list("namespace", "name"):
+            for ns, n in model.objects.filter(cluster=cluster, name__in=words).values_list("namespace", "name"):
                 self.urls[n] = owner_url(name, kind, ns, n)
-        self.cluster_url = reverse("dashboard:cluster", args=[name])
-        for n in Node.objects.filter(cluster=cluster).values_list("name", flat=True):
+        for n in Node.objects.filter(cluster=cluster, name__in=words).values_list("name", flat=True):
             self.urls[n] = node_url(name, n)
 
     def segments(self, text: str) -> list[Segment]:
@@ -941,7 +1067,7 @@ def explain_entries(cluster: Cluster, *, limit: int = FEED_LENGTH, linker: Linke
     if after is not None:
         rows = rows.filter(id__gt=after)
     rows = list(rows[:limit])
-    linker = linker or Linker(cluster)
+    linker = linker or Linker(cluster, [d.message for d in rows])
     entries = []
     for i, d in enumerate(rows):
         observation, then, kubectl = _tidy(d)
@@ -986,7 +1112,7 @@ def why_no_pod(cluster: Cluster, node_name: str) -> WhyAnswer:
     if node is None:
         return WhyAnswer(node_name, [{"ds": "", "verdict": "", "text": f'nodes "{node_name}" not found', "url": ""}], False)
     node_obj = node.to_dict()
-    linker = Linker(cluster)
+    linker = Linker(cluster, [node_name] + list(Pod.objects.filter(cluster=cluster, node_name=node_name).values_list("name", flat=True)))
     lines = []
     for ds_row in DaemonSet.objects.filter(cluster=cluster).order_by("namespace", "name"):
         ds = ds_row.to_dict()
