@@ -148,7 +148,7 @@ class Engine:
                 WorkItem.objects.update_or_create(
                     cluster=self.cluster,
                     key=item.key,
-                    defaults={"due_at": now + timedelta(seconds=delay), "failures": failures, "seq": item.seq},
+                    defaults={"due_at": now + timedelta(seconds=delay), "failures": failures},
                 )
 
     def run_until(self, t: datetime, *, max_steps: int = 100_000) -> int:

@@ -67,16 +67,13 @@ def enqueue_touched(cluster: Cluster, touched: list[Touched]) -> None:
 
 
 def all_workload_keys(cluster: Cluster) -> set[str]:
-    """Every key an informer's initial list would enqueue."""
-    from cluster.models import CronJob, Job, Node, Pod
+    """What a resync re-queues: every workload (as an informer's relist would), the scheduler
+    and pod GC. Per-pod and per-node keys need no resync: the queue is a table, and a key lost
+    to a crash rolls back with the transaction that claimed it."""
+    from cluster.models import CronJob, Job
 
     keys = {"scheduler:", "podgc:"}
     for model, prefix in ((DaemonSet, "daemonset"), (Job, "job"), (CronJob, "cronjob")):
         keys |= {f"{prefix}:{ns}/{n}" for ns, n in model.objects.filter(cluster=cluster).values_list("namespace", "name")}
     keys |= {f"ttl:{ns}/{n}" for ns, n in Job.objects.filter(cluster=cluster, finished=True).values_list("namespace", "name")}
-    keys |= {f"nodelifecycle:{n}" for n in Node.objects.filter(cluster=cluster).values_list("name", flat=True)}
-    keys |= {
-        f"kubelet:{ns}/{n}"
-        for ns, n in Pod.objects.filter(cluster=cluster).exclude(node_name="").values_list("namespace", "name")
-    }
     return keys

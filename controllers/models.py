@@ -12,18 +12,17 @@ from cluster.models import Cluster
 
 
 class WorkItem(models.Model):
-    """One key waiting in the queue: de-duplicated per cluster, ordered by (due_at, seq)."""
+    """One key waiting in the queue: de-duplicated per cluster, ordered by (due_at, id)."""
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=400)
     due_at = models.DateTimeField()
-    seq = models.BigIntegerField(default=0)
     failures = models.IntegerField(default=0, help_text="Consecutive errors (drives the retry back-off)")
 
     class Meta:
-        ordering = ["due_at", "seq"]
+        ordering = ["due_at", "id"]
         constraints = [models.UniqueConstraint(fields=["cluster", "key"], name="workitem_unique_key")]
-        indexes = [models.Index(fields=["cluster", "due_at", "seq"], name="workitem_due")]
+        indexes = [models.Index(fields=["cluster", "due_at", "id"], name="workitem_due")]
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.due_at:%H:%M:%S}"

@@ -1,16 +1,15 @@
 """A keyed, de-duplicating work queue per cluster, ordered by due time on the simulated clock.
 
 Like client-go's delaying workqueue: adding a key that is already queued keeps one entry, due
-at the earlier of the two times. The queue is a table (`WorkItem`), so every worker process
+at the earlier of the two times. Keys due at the same time run in the order they were queued
+(the row id breaks ties, as SimPy's event counter does). The queue is a table (`WorkItem`), so every worker process
 sees the same queue and nothing is lost when one dies. Due work is found through the
-`(cluster, due_at, seq)` index, never by scanning objects.
+`(cluster, due_at, id)` index, never by scanning objects.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Iterable
-
-from django.db.models import Max
 
 from cluster.models import Cluster
 from controllers.models import WorkItem
@@ -30,15 +29,12 @@ def add(cluster: Cluster | int, keys: Iterable[str], due: datetime) -> None:
         WorkItem.objects.filter(cluster_id=cluster_id, key__in=later).update(due_at=due)
     new = sorted(keys - existing.keys())
     if new:
-        seq = (WorkItem.objects.filter(cluster_id=cluster_id).aggregate(m=Max("seq"))["m"] or 0) + 1
-        WorkItem.objects.bulk_create(
-            [WorkItem(cluster_id=cluster_id, key=k, due_at=due, seq=seq + i) for i, k in enumerate(new)],
-            ignore_conflicts=True,
-        )
+        WorkItem.objects.bulk_create([WorkItem(cluster_id=cluster_id, key=k, due_at=due) for k in new],
+                                     ignore_conflicts=True)
 
 
 def next_due(cluster: Cluster) -> datetime | None:
-    item = WorkItem.objects.filter(cluster=cluster).order_by("due_at", "seq").values_list("due_at", flat=True).first()
+    item = WorkItem.objects.filter(cluster=cluster).order_by("due_at", "id").values_list("due_at", flat=True).first()
     return item
 
 
@@ -47,7 +43,7 @@ def due_batch(cluster: Cluster, until: datetime, limit: int = 2000) -> list[Work
     first = next_due(cluster)
     if first is None or first > until:
         return []
-    return list(WorkItem.objects.filter(cluster=cluster, due_at=first).order_by("seq")[:limit])
+    return list(WorkItem.objects.filter(cluster=cluster, due_at=first).order_by("id")[:limit])
 
 
 def pending(cluster: Cluster) -> int:

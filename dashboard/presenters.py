@@ -619,8 +619,7 @@ def dense_tiles(cluster: Cluster, flt: PodFilter, node_names: Iterable[str] | No
     container, Terminating, else the phase); open a node for the exact printer output.
     """
     from django.db.models.fields.json import KT
-    from django.utils.html import escape
-    from django.utils.safestring import mark_safe
+    from django.utils.safestring import SafeString
 
     from controllers.daemonset_plan import placement
 
@@ -699,12 +698,12 @@ def dense_tiles(cluster: Cluster, flt: PodFilter, node_names: Iterable[str] | No
                         new=new, labels=[], taints=[], pod_count=counted, capacity=110, groups=[], note="",
                         url=node_url(cluster.name, name))
         css = "tile" + ("" if is_ready else " is-notready") + (" is-cordoned" if unschedulable else "") + (" is-new" if new else "")
-        url = escape(card.url)
+        url = _esc(card.url)
         head = (f'<a class="{css}" id="{card.id}"%s data-rv="{rv}" href="{url}" hx-get="{url}" hx-target="#dlg-body" '
-                f'title="{escape(card.title)}"><span class="tile-name">{escape(name)}</span><span class="tile-pods">')
+                f'title="{_esc(card.title)}"><span class="tile-name">{_esc(name)}</span><span class="tile-pods">')
         body = "".join(squares) + "</span></a>"
-        card.html = mark_safe(head.replace("%s", "") + body)
-        card.html_oob = mark_safe(head.replace("%s", ' hx-swap-oob="true"') + body)
+        card.html = SafeString(head.replace("%s", "") + body)
+        card.html_oob = SafeString(head.replace("%s", ' hx-swap-oob="true"') + body)
         tiles.append(card)
     return tiles
 

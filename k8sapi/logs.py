@@ -115,6 +115,7 @@ def read_log(cluster: Cluster, namespace: str, name: str, opts: LogOptions) -> b
 async def follow(cluster: Cluster, namespace: str, name: str, opts: LogOptions,
                  first: tuple[dict, datetime]) -> AsyncIterator[bytes]:
     """Stream a run's lines as simulated time reaches them; end with the run (or the pod)."""
+    yield b""  # the status line now (daphne sends it with the first body write), as the kubelet
     pod, now = first
     run = read_run(pod, now, opts)
     data = _limited(render(_since(run.lines, now, opts), opts.timestamps), opts.limit_bytes)

@@ -187,6 +187,7 @@ async def stream(watcher: Watcher, first: list[bytes]) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + watcher.opts.duration()
     bookmarks = watcher.opts.allow_bookmarks
+    yield b""  # daphne sends the status line with the first body write: do it now, as the apiserver
     for i in range(0, len(first), 200):
         yield b"".join(first[i:i + 200])
     if watcher.ended:
