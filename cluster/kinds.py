@@ -19,6 +19,16 @@ class Resource:
         return f"{self.group}/{self.version}" if self.group else self.version
 
     @property
+    def resource(self) -> str:
+        """The plural, as in URLs."""
+        return self.plural
+
+    @property
+    def qualified_kind(self) -> str:
+        """`GroupKind.String()`: `DaemonSet.apps`, `Pod`."""
+        return f"{self.kind}.{self.group}" if self.group else self.kind
+
+    @property
     def singular(self) -> str:
         return self.kind.lower()
 
@@ -34,8 +44,8 @@ class Resource:
 
 
 RESOURCES: tuple[Resource, ...] = (
-    Resource("Namespace", "", "v1", "namespaces", False, ("ns",)),
     Resource("Node", "", "v1", "nodes", False, ("no",)),
+    Resource("Namespace", "", "v1", "namespaces", False, ("ns",)),
     Resource("Pod", "", "v1", "pods", True, ("po",), ("all",)),
     Resource("Event", "", "v1", "events", True, ("ev",)),
     Resource("DaemonSet", "apps", "v1", "daemonsets", True, ("ds",), ("all",)),

@@ -32,7 +32,7 @@ from cluster.timeutil import format_time, parse_time
 
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 MAX_GENERATE_NAME_BASE = 58  # 63 - 5 random characters
-DAEMONSET_TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
+DAEMONSET_TEMPLATE_GENERATION = manifests.TEMPLATE_GENERATION_ANNOTATION
 
 
 @dataclass(frozen=True)
@@ -392,11 +392,11 @@ def update_many(
     for current, new in pairs:
         old = current.to_dict()
         merged = _merge_for_update(old, copy_json(new), subresource)
+        if merged != old and subresource not in ("status", "binding"):
+            merged = _bump_generation(_validated(merged, old), old)
         if merged == old:
             results.append(old)
             continue
-        if subresource not in ("status", "binding"):
-            merged = _validated(merged, old)
         pending.append((current, old, merged))
         results.append(merged)
     if dry_run or not pending:
@@ -456,20 +456,16 @@ def _merge_for_update(old: dict, new: dict, subresource: str | None) -> dict:
     if old["kind"] != "ControllerRevision":
         new["status"] = old.get("status", {})
         new.setdefault("spec", {})
+    return new
+
+
+def _bump_generation(new: dict, old: dict) -> dict:
+    """`metadata.generation` +1 when the (defaulted) spec changed; DaemonSets also count
+    template changes in their template-generation annotation."""
+    if new["kind"] == "DaemonSet":
+        new = manifests.next_template_generation(new, old)
     if _spec_of(new) != _spec_of(old):
-        meta["generation"] = int(old_meta.get("generation") or 1) + 1
-        if old["kind"] == "DaemonSet":
-            old_t = (old.get("spec") or {}).get("template")
-            if (new.get("spec") or {}).get("template") != old_t:
-                annotations = meta.setdefault("annotations", {})
-                prev = int((old_meta.get("annotations") or {}).get(DAEMONSET_TEMPLATE_GENERATION, "1"))
-                annotations[DAEMONSET_TEMPLATE_GENERATION] = str(prev + 1)
-    if old["kind"] == "DaemonSet":
-        annotations = meta.setdefault("annotations", {})
-        annotations.setdefault(
-            DAEMONSET_TEMPLATE_GENERATION,
-            (old_meta.get("annotations") or {}).get(DAEMONSET_TEMPLATE_GENERATION, "1"),
-        )
+        new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
     return new
 
 
