@@ -55,6 +55,22 @@ class ObjectForm(forms.ModelForm):
     class Meta:
         fields = ["labels", "spec"]
 
+    def edited(self) -> dict:
+        """The object as it would be saved: the stored one with this form's labels and spec."""
+        obj = type(self.instance).objects.get(pk=self.instance.pk).to_dict()
+        obj["metadata"]["labels"] = self.cleaned_data.get("labels") or {}
+        obj["spec"] = self.cleaned_data.get("spec") or {}
+        return obj
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and not self.errors:
+            try:  # Kubernetes' own validation, as a dry run: the message shows on the form
+                store.update(self.instance.cluster, self.edited(), dry_run=True)
+            except ApiError as exc:
+                raise ValidationError(exc.kubectl_message()) from None
+        return cleaned
+
 
 class KubeObjectAdmin(admin.ModelAdmin):
     form = ObjectForm
@@ -94,12 +110,9 @@ class KubeObjectAdmin(admin.ModelAdmin):
         return format_html("<pre>{}</pre>", yaml.safe_dump(obj.status or {}, sort_keys=False))
 
     def save_model(self, request, obj, form, change):
-        new = type(obj).objects.get(pk=obj.pk).to_dict()
-        new["metadata"]["labels"] = form.cleaned_data.get("labels") or {}
-        new["spec"] = form.cleaned_data.get("spec") or {}
         try:
-            store.update(obj.cluster, new)
-        except ApiError as exc:
+            store.update(obj.cluster, form.edited())
+        except ApiError as exc:  # changed in between: say so rather than overwrite
             self.message_user(request, exc.kubectl_message(), level=messages.ERROR)
 
     def delete_model(self, request, obj):
