@@ -83,11 +83,10 @@ def reconcile_job(step: Step, key: str) -> Result:
     plan = job_plan.plan_job(job, pod_dicts, now=step.now, backoff_record=memory.data.get("backoff"))
     by_name = {p.name: p for p in pods}
     if plan.remove_finalizers:
-        store.update_many(step.cluster, [_without_finalizer(Pod.objects.get(pk=by_name[n].pk))
-                                         for n in plan.remove_finalizers if n in by_name])
+        store.update_many(step.cluster, [_without_finalizer(by_name[n]) for n in plan.remove_finalizers if n in by_name])
     deleted = [d.name for d in plan.delete if d.name in by_name]
     if deleted:
-        store.delete_many(step.cluster, list(Pod.objects.filter(pk__in=[by_name[n].pk for n in deleted])))
+        store.delete_many(step.cluster, [by_name[n] for n in deleted])  # rows kept current by the store
     created: list[str] = []
     start = 0
     for size in plan.slow_start_batches:
@@ -108,10 +107,9 @@ def reconcile_job(step: Step, key: str) -> Result:
             step.decide(JOB_COMPONENT, verb, text, kind="Job", namespace=namespace, name=name)
         if created:
             step.decide(JOB_COMPONENT, "create", f"created {', '.join(created)}", kind="Job", namespace=namespace, name=name)
-    current_pods = [p.to_dict() for p in Pod.objects.filter(cluster=step.cluster, owner_uid=row.uid)]
-    data = {
+    data = {  # pods created in this pass join the history on the next (their ADDED wakes us)
         "backoff": plan.backoff_record,
-        "attempts": job_plan.job_attempts(job, current_pods, memory.data.get("attempts", [])),
+        "attempts": job_plan.job_attempts(job, pod_dicts, memory.data.get("attempts", [])),
     }
     if data != memory.data:
         memory.data = data

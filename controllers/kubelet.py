@@ -295,8 +295,7 @@ def run_pods(step: Step, names: list[str]) -> dict[str, Result]:
     if updates:
         store.update_many(cluster, updates, subresource="status")
     if deletions:
-        fresh = list(Pod.objects.filter(pk__in=[p.pk for p in deletions]))
-        store.delete_many(cluster, fresh, grace_period_seconds=0)
+        store.delete_many(cluster, deletions, grace_period_seconds=0)  # rows kept current by the store
     if events:
         store.record_events(cluster, events, component=COMPONENT)
     _remember_images(cluster, node_uids, memory_rows, cache, pulled)
