@@ -230,3 +230,26 @@ def test_programs_are_read_not_run():
     assert read_container({"command": ["sleep", "1m"]}).seconds == 60
     injected = read_container({"command": ["sleep", "5"]}, {"kubesim.io/exit-code": "2"})
     assert (injected.seconds, injected.exit_code) == (5, 2)
+
+
+def test_chaos_from_the_command_line(cluster):
+    from django.core.management import call_command
+    from io import StringIO
+
+    out = StringIO()
+    call_command("chaos", "add-node", "node-9", "--label", "zone=b", "--taint", "gpu=true:NoSchedule", stdout=out)
+    assert out.getvalue().strip() == "Added node node-9    ($ kubectl apply -f node-9.yaml)"
+    node = Node.objects.get(name="node-9")
+    assert node.labels["zone"] == "b" and node.spec["taints"] == [{"key": "gpu", "value": "true", "effect": "NoSchedule"}]
+    call_command("chaos", "fail-node", "node-9", stdout=out)
+    assert Node.objects.get(name="node-9").ready == "False"
+
+
+def test_chaos_actions_in_the_admin(admin_client, cluster):
+    from django.urls import reverse
+
+    add_nodes(cluster, "node-1")
+    node = Node.objects.get(name="node-1")
+    admin_client.post(reverse("admin:cluster_node_changelist"), {"action": "partition_node", "_selected_action": [node.pk]})
+    admin_client.post(reverse("admin:cluster_node_changelist"), {"action": "fail_node", "_selected_action": [node.pk]})
+    assert Node.objects.get(name="node-1").ready == "False"
