@@ -60,7 +60,8 @@ def start_server(tmp: Path, *, extra_env: dict | None = None, port: int | None =
     tls_port = free_port()
     db = tmp / "server.sqlite3"
     env = dict(os.environ, KUBESIM_DB=str(db), KUBESIM_VAR_DIR=str(tmp), RECONCILER_MODE="embedded",
-               PYTHONUNBUFFERED="1", **(extra_env or {}))
+               PYTHONUNBUFFERED="1")
+    env.update(extra_env or {})
     env.pop("DATABASE_URL", None)
     log = tmp / "server.log"
     process = subprocess.Popen(

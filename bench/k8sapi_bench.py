@@ -201,10 +201,13 @@ def bench_watch(server: Server, token: str) -> None:
     arrivals: queue.Queue[tuple[str, float]] = queue.Queue()
 
     def read():
-        for line in iter(stream.readline, b""):
-            event = json.loads(line)
-            if event["type"] == "ADDED":
-                arrivals.put((event["object"]["metadata"]["name"], time.perf_counter()))
+        try:
+            for line in iter(stream.readline, b""):
+                event = json.loads(line)
+                if event["type"] == "ADDED":
+                    arrivals.put((event["object"]["metadata"]["name"], time.perf_counter()))
+        except (OSError, ValueError):  # the connection closed under the reader: the bench is over
+            pass
 
     threading.Thread(target=read, daemon=True).start()
     sent: dict[str, tuple[float, float]] = {}
@@ -219,7 +222,7 @@ def bench_watch(server: Server, token: str) -> None:
         seen, at = arrivals.get(timeout=10)  # one create at a time: the next once this one is seen
         assert seen == name
         arrived[name] = at
-    stream.close()
+    conn.close()
     from_request = sorted((arrived[n] - s[0]) * 1000 for n, s in sent.items())
     from_commit = sorted(max(arrived[n] - s[1], 0.0) * 1000 for n, s in sent.items())
 

@@ -20,7 +20,14 @@ if not os.environ.get("DATABASE_URL"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     os.environ["KUBESIM_DB"] = str(db)
 
-BENCHES = ["bench.store_bench", "bench.k8sapi_bench"]
+BENCHES = [
+    "bench.store_bench",
+    "bench.runtime_bench",
+    "bench.daemonset_bench",
+    "bench.job_bench",
+    "bench.k8sapi_bench",
+    "bench.dashboard_bench",
+]
 
 
 def main(names: list[str]) -> None:

@@ -34,6 +34,13 @@ MERGE_KEYS = {
 }
 
 
+class UnprocessablePatch(ApiError):
+    """A JSON patch that cannot be applied (the API server answers 422)."""
+
+    code = 422
+    reason = "Invalid"
+
+
 class UnsupportedMediaType(ApiError):
     code = 415
     reason = "UnsupportedMediaType"
@@ -138,7 +145,7 @@ def apply_patch(obj: dict, body, patch_type: str) -> dict:
         try:
             return jsonpatch.apply_patch(obj, body)
         except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError) as exc:
-            raise ApiError(f"the server rejected our request due to an error in our request: {exc}") from None
+            raise UnprocessablePatch(f"the server rejected our request due to an error in our request: {exc}") from None
     raise UnsupportedMediaType(f"the patch type {patch_type!r} is not supported")
 
 

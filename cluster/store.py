@@ -232,6 +232,9 @@ def _registered_node_status(obj: dict, now_s: str) -> dict:
             "containerRuntimeVersion": "containerd://1.7.0-sim",
             "operatingSystem": "linux",
             "architecture": "amd64",
+            "machineID": obj["metadata"]["uid"].replace("-", ""),
+            "systemUUID": obj["metadata"]["uid"],
+            "bootID": obj["metadata"]["uid"],
         },
     )
     return status
@@ -621,6 +624,18 @@ def _orphan_dependants(cluster: Cluster, owners: list[KubeObject]) -> None:
                 new["metadata"].pop("ownerReferences", None)
             pairs.append((dep, new))
         update_many(cluster, pairs)
+
+
+# --- the change log ------------------------------------------------------------------------
+
+CHANGE_LOG_KEEP = 50_000
+
+
+def compact(cluster: Cluster, keep: int = CHANGE_LOG_KEEP) -> int:
+    """Forget change-log rows older than the newest `keep` (a watch from before gets 410 Expired)."""
+    newest = Cluster.objects.values_list("resource_version", flat=True).get(pk=cluster.pk)
+    deleted, _ = Change.objects.filter(cluster=cluster, resource_version__lte=newest - keep).delete()
+    return deleted
 
 
 # --- events --------------------------------------------------------------------------------

@@ -14,7 +14,11 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "kubesim-dev-only-not-secret")
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
-ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+# Serving a classroom on the LAN: KUBESIM_ALLOWED_HOSTS="192.168.1.20,kubesim.school" (also the
+# origins the dashboard's WebSocket accepts).
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"] + [
+    h for h in os.environ.get("KUBESIM_ALLOWED_HOSTS", "").split(",") if h
+]
 
 INSTALLED_APPS = [
     # the project's own apps first, so their management commands win over daphne's

@@ -118,8 +118,11 @@ class Driver:
         return busy
 
     def resync(self) -> None:
+        from cluster import store
+
         for cluster in Cluster.objects.filter(pk__in=self.held):
             Engine(cluster).resync()
+            store.compact(cluster)
 
     async def run(self, wake: asyncio.Event | None = None) -> None:
         wake = wake or asyncio.Event()

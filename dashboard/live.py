@@ -52,9 +52,13 @@ def keys_for(touched) -> set[str]:
         kind = t.kind
         if kind == "Pod":
             keys.add("table:Pod")
-            keys.add(f"node:{t.node_name}" if t.node_name else "tray")
-            if t.type != "MODIFIED":
+            if not t.node_name:
                 keys.add("tray")
+            elif t.type == "MODIFIED":
+                keys.add(f"pod:{t.namespace}/{t.name}@{t.node_name}")  # the page decides: chip or card
+                keys.add("tray")                                      # it may just have been bound
+            else:
+                keys |= {f"node:{t.node_name}", "tray"}
             if t.owner_kind:
                 keys.add(f"owner:{t.owner_kind}/{t.namespace}/{t.owner_name}")
                 keys.add("owners")

@@ -122,9 +122,12 @@ class ClusterPage(Page):
     def filter(self) -> p.PodFilter:
         return p.PodFilter.from_params(self.query)
 
+    partials = ("counts", "owners", "nodes", "tray", "nodes-more")
+
     def page_context(self) -> dict:
-        view = p.cluster_view(self.cluster, self.filter)
+        view = p.cluster_view(self.cluster, self.filter, after=self.query.get("after", ""))
         self.state["dense"] = view.dense
+        self._remember(view.nodes, everything=True)
         self.state["ds_generations"] = self._ds_generations()
         return {"view": view, "explain": p.explain_entries(self.cluster), "node_names": view.node_names}
 
@@ -144,7 +147,7 @@ class ClusterPage(Page):
             if generations != self.state.get("ds_generations"):
                 self.state["ds_generations"] = generations
                 regions.add("nodes")
-        regions |= {k for k in keys if k.startswith("node:")}
+        regions |= {k for k in keys if k.startswith(("node:", "pod:"))}
         return regions
 
     def render_page_regions(self, regions: set[str]) -> str:
@@ -157,10 +160,11 @@ class ClusterPage(Page):
         if dense != self.state.get("dense", dense):
             parts.add("nodes")          # the grid changes shape: send it whole
         self.state["dense"] = dense
+        chips = self._pod_changes(regions, node_keys, dense, parts)
         if node_keys and len(node_keys) > max(12, total // 3):
             parts.add("nodes")
         if "nodes" in parts:
-            node_keys = set()
+            node_keys, chips = set(), {}
         out = []
         if parts or node_keys:
             view = p.cluster_view(self.cluster, self.filter, parts=parts | ({"nodes"} if node_keys else set()),
@@ -172,16 +176,83 @@ class ClusterPage(Page):
                     out.append(render_partial(f"{tpl}#{part}", ctx))
             if "nodes" in parts:
                 out.append(render_partial(f"{tpl}#nodes", ctx))
+                self._remember(view.nodes, everything=True)
             elif node_keys:
                 partial = "node-tile" if view.dense else "node-card"
                 present = set()
                 for card in view.nodes:
                     present.add(card.name)
                     out.append(render_partial(f"{COMPONENTS}#{partial}", {**ctx, "card": card}))
+                self._remember(view.nodes, names=node_keys)
                 if node_keys - present:   # a node went away: the grid loses a card
-                    out.append(render_partial(f"{tpl}#nodes", {**ctx, "view": p.cluster_view(self.cluster, self.filter, parts={"nodes"})}))
+                    full = p.cluster_view(self.cluster, self.filter, parts={"nodes"})
+                    out.append(render_partial(f"{tpl}#nodes", {**ctx, "view": full}))
+                    self._remember(full.nodes, everything=True)
+        if chips:
+            out.append(self._render_chips(chips))
         if "explain" in regions:
             out.append(render_partial(f"{COMPONENTS}#explain-feed", self.explain_context(True)))
+        return "".join(out)
+
+    # -- pod-level frames: a status change re-renders the chip (and the node's pod count) only --
+    def _pod_changes(self, regions, node_keys: set, dense: bool, parts: set) -> dict:
+        changed = {}
+        for r in regions:
+            if r.startswith("pod:"):
+                key, _, node = r[4:].partition("@")
+                changed[key] = node
+        if not changed:
+            return {}
+        known = self.state.get("pods")
+        if dense or known is None:
+            node_keys.update(changed.values())
+            return {}
+        chips = {}
+        for key, node in changed.items():
+            if known.get(key) == node and node not in node_keys:
+                chips[key] = node
+            else:
+                node_keys.add(node)   # new on this node (just bound) or never rendered: the card
+        return chips
+
+    def _remember(self, cards, *, names=None, everything=False) -> None:
+        known = {} if everything or self.state.get("pods") is None else self.state["pods"]
+        if names:
+            known = {k: n for k, n in known.items() if n not in names}
+        for card in cards:
+            for group in card.groups:
+                for chip in group.pods:
+                    known[f"{chip.namespace}/{chip.name}"] = card.name
+        self.state["pods"] = known
+
+    def _render_chips(self, chips: dict) -> str:
+        from django.db.models import Q
+
+        rv = self.cluster.resource_version   # read before the pods: a lower bound of what the frame shows
+        query = Q()
+        for key in chips:
+            ns, _, name = key.partition("/")
+            query |= Q(namespace=ns, name=name)
+        rows = Pod.objects.filter(query, cluster=self.cluster).values_list("metadata", "spec", "status")
+        flt = self.filter
+        nodes = set(chips.values())
+        ready = dict(Node.objects.filter(cluster=self.cluster, name__in=nodes).values_list("name", "ready"))
+        out, seen = [], set()
+        now = self.cluster.sim_now
+        for meta, spec, status in rows:
+            obj = {"kind": "Pod", "metadata": meta, "spec": spec or {}, "status": status or {}}
+            chip = p.pod_chip(self.cluster.name, obj, now)
+            chip.stale = ready.get(chip.node) != "True"
+            chip.dim = flt.active and not flt.matches(chip, meta.get("labels"))
+            chip.fresh = False
+            seen.add(f"{chip.namespace}/{chip.name}")
+            out.append(render_partial(f"{COMPONENTS}#pod-chip", {"pod": chip, "oob_chip": True}))
+        gone = set(chips) - seen
+        if gone:  # deleted meanwhile: the DELETED announcement re-renders the card
+            for key in gone:
+                self.state.get("pods", {}).pop(key, None)
+        for cap in p.node_caps(self.cluster, nodes):
+            out.append(render_partial(f"{COMPONENTS}#node-cap", {"card": cap, "oob_cap": True, "rv": rv}))
         return "".join(out)
 
 
@@ -308,13 +379,10 @@ def group_by_step(entries, state, scenario) -> list[dict]:
 
 def up_next(cluster: Cluster, queue) -> dict | None:
     """While paused: what the next Step will run, in words."""
-    from controllers.models import WorkItem
-
-    items = list(WorkItem.objects.filter(cluster=cluster).order_by("due_at", "seq")[:20])
-    if not items:
+    due = queue.next_due(cluster)
+    if due is None:
         return None
-    due = items[0].due_at
-    batch = [i for i in items if i.due_at == due]
+    batch = queue.due_batch(cluster, due, limit=50)
     words = []
     for item in batch[:4]:
         handler, _, name = item.key.partition(":")

@@ -592,6 +592,14 @@ class ClusterView:
     node_names: list[str]
     next_node_name: str
     rv: int
+    more_after: str = ""     # dense grid: the last tile's name when more tiles follow
+
+    @property
+    def more_query(self) -> str:
+        from urllib.parse import urlencode
+
+        items = [(k, v) for k, v in (("ns", self.filter.namespace), ("owner", self.filter.owner), ("l", self.filter.labels)) if v]
+        return "?" + urlencode(items + [("region", "nodes-more"), ("after", self.more_after)])
 
     @property
     def grid_class(self) -> str:
@@ -608,8 +616,11 @@ def _next_node_name(names: list[str]) -> str:
     return f"node-{i}"
 
 
+DENSE_PAGE = 400   # tiles per page of the dense grid; the next page loads as it scrolls into view
+
+
 def dense_tiles(cluster: Cluster, flt: PodFilter, node_names: Iterable[str] | None, daemonsets: list[dict],
-                ds_memory: dict) -> list[NodeCard]:
+                ds_memory: dict, *, after: str = "") -> list[NodeCard]:
     """The dense grid (many nodes): one small tile per node, one square per pod.
 
     Built from indexed columns and two JSON paths read by the database (no object JSON is
@@ -626,10 +637,11 @@ def dense_tiles(cluster: Cluster, flt: PodFilter, node_names: Iterable[str] | No
     now = cluster.sim_now
     nodes_qs = Node.objects.filter(cluster=cluster)
     pods_qs = Pod.objects.filter(cluster=cluster).exclude(node_name="")
-    if node_names is not None:
-        names = set(node_names)
-        nodes_qs = nodes_qs.filter(name__in=names)
-        pods_qs = pods_qs.filter(node_name__in=names)
+    if node_names is None:   # a page of the grid, in name order
+        node_names = list(nodes_qs.filter(name__gt=after).order_by("name").values_list("name", flat=True)[:DENSE_PAGE])
+    names = set(node_names)
+    nodes_qs = nodes_qs.filter(name__in=names)
+    pods_qs = pods_qs.filter(node_name__in=names)
     from django.db.models import BooleanField, Case, Value, When
 
     deleting = Case(When(deletion_timestamp__isnull=False, then=Value(True)), default=Value(False), output_field=BooleanField())
@@ -675,8 +687,7 @@ def dense_tiles(cluster: Cluster, flt: PodFilter, node_names: Iterable[str] | No
                 if not flt.matches(chip, row[9] if flt.labels else None):
                     css += " is-dim"
             word = _esc(word)
-            squares.append(f'<i class="pq {css}" id="pod-{ns}-{pname.replace(".", "_")}" data-st="{word}" '
-                           f'title="{_esc(pname)} · {word}"></i>')
+            squares.append(f'<i class="pq {css}" id="pod-{ns}-{pname.replace(".", "_")}" title="{_esc(pname)} · {word}"></i>')
         ghosts = 0
         if daemonsets:
             node = {"metadata": {"name": name, "labels": labels}, "spec": spec}
@@ -699,7 +710,7 @@ def dense_tiles(cluster: Cluster, flt: PodFilter, node_names: Iterable[str] | No
                         url=node_url(cluster.name, name))
         css = "tile" + ("" if is_ready else " is-notready") + (" is-cordoned" if unschedulable else "") + (" is-new" if new else "")
         url = _esc(card.url)
-        head = (f'<a class="{css}" id="{card.id}"%s data-rv="{rv}" href="{url}" hx-get="{url}" hx-target="#dlg-body" '
+        head = (f'<a class="{css}" id="{card.id}"%s data-rv="{rv}" href="{url}" '
                 f'title="{_esc(card.title)}"><span class="tile-name">{_esc(name)}</span><span class="tile-pods">')
         body = "".join(squares) + "</span></a>"
         card.html = SafeString(head.replace("%s", "") + body)
@@ -791,6 +802,33 @@ def node_cards(snap: Snapshot, flt: PodFilter, dense: bool) -> list[NodeCard]:
             dense_pods=chips if dense else [], dense_ghosts=dense_ghosts,
         ))
     return cards
+
+
+@dataclass
+class NodeCap:
+    """`pods N/110` of one card: re-sent alone when only a pod's status changed."""
+
+    name: str
+    pod_count: int
+    capacity: int
+
+    @property
+    def id(self) -> str:
+        return dom_id("node", self.name)
+
+    @property
+    def full(self) -> bool:
+        return self.pod_count >= self.capacity
+
+
+def node_caps(cluster: Cluster, names: Iterable[str]) -> list[NodeCap]:
+    from django.db.models import Count
+
+    names = list(names)
+    counts = dict(Pod.objects.filter(cluster=cluster, node_name__in=names).exclude(phase__in=TERMINAL)
+                  .values_list("node_name").annotate(n=Count("id")).values_list("node_name", "n"))
+    return [NodeCap(name, counts.get(name, 0), _capacity({"status": status}))
+            for name, status in Node.objects.filter(cluster=cluster, name__in=names).values_list("name", "status")]
 
 
 @dataclass
@@ -923,7 +961,7 @@ CLUSTER_PARTS = frozenset({"counts", "owners", "nodes", "tray"})
 
 
 def cluster_view(cluster: Cluster, flt: PodFilter, *, parts: Iterable[str] = CLUSTER_PARTS,
-                 node_names: Iterable[str] | None = None) -> ClusterView:
+                 node_names: Iterable[str] | None = None, after: str = "") -> ClusterView:
     """The Nodes page, or only `parts` of it (`node_names` limits the cards to re-render)."""
     from django.db.models import Q
 
@@ -941,16 +979,19 @@ def cluster_view(cluster: Cluster, flt: PodFilter, *, parts: Iterable[str] = CLU
     owner_choices = [(f"{k}/{o['metadata']['name']}", f"{tag} {o['metadata']['name']}")
                      for k, tag, objs in (("DaemonSet", "ds", snap.daemonsets), ("Job", "job", snap.jobs), ("CronJob", "cj", snap.cronjobs))
                      for o in objs] + [("none", "pods with no owner")]
-    return ClusterView(
+    view = ClusterView(
         cluster_name=cluster.name, now=snap.now, dense=dense,
-        nodes=(dense_tiles(cluster, flt, node_names, snap.daemonsets, snap.ds_memory) if dense else node_cards(snap, flt, dense))
-        if "nodes" in parts else [],
+        nodes=(dense_tiles(cluster, flt, node_names, snap.daemonsets, snap.ds_memory, after=after) if dense
+               else node_cards(snap, flt, dense)) if "nodes" in parts else [],
         owners=owner_pills(snap, pods_by_owner) if "owners" in parts else [],
         tray=tray_items(snap, flt, pods_by_owner) if "tray" in parts else [],
         node_total=snap.node_count, ready_total=ready_total, pod_total=pod_total, unscheduled=unscheduled, filter=flt,
         namespaces=namespaces, owner_choices=owner_choices, node_names=snap.node_names,
         next_node_name=_next_node_name(snap.node_names), rv=snap.rv,
     )
+    if dense and "nodes" in parts and node_names is None and len(view.nodes) == DENSE_PAGE:
+        view.more_after = view.nodes[-1].name
+    return view
 
 
 # --- explain feed ----------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ def main(outdir: Path) -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            page = browser.new_page(viewport=SIZE)
+            page = browser.new_page(viewport=SIZE, reduced_motion="reduce")
             page.goto(server.manage("signin_link", server.url).stdout.strip())
 
             def goto(path: str) -> None:
@@ -74,7 +74,6 @@ def main(outdir: Path) -> None:
             goto("/c/default/jobs/default/hello-world/")
             expect(page.locator("#job-status-word")).to_have_text("Failed", timeout=10000)
             page.screenshot(path=str(outdir / "job.png"))
-            page.screenshot(path=str(outdir / "job-full.png"), full_page=True)
 
             # --- the DaemonSet page in the middle of a rolling update with maxSurge
             server.manage("scenario", "rolling-update", "--step", "1")
@@ -83,6 +82,7 @@ def main(outdir: Path) -> None:
             goto("/c/default/ds/default/web/")
             page.fill("#ds-image", "nginx:1.27")
             page.click("#ds-image-submit")
+            expect(page.locator("#toast")).to_contain_text("image updated", timeout=5000)
             sim("advance", "12s")
             goto("/c/default/ds/default/web/")
             page.screenshot(path=str(outdir / "daemonset.png"))

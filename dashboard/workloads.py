@@ -42,6 +42,7 @@ class NodeRow:
     up_to_date: bool
     verdict: str
     reason: str
+    pods: list = field(default_factory=list)   # every pod of the DaemonSet on the node (a surge has two)
 
     @property
     def id(self) -> str:
@@ -163,11 +164,17 @@ def daemonset_view(cluster, namespace: str, name: str) -> DaemonSetView:
                 reason = reason[: -len(v) - 2]
         if not verdict:
             reason = ghost.text + (f" · {ghost.detail}" if ghost and ghost.detail else "") if ghost else "not looked at yet"
+        all_pods = sorted(by_node.get(node_row.name, []), key=lambda o: o["metadata"].get("creationTimestamp", ""))
+        revs = []
+        for o in all_pods:
+            h = (o["metadata"].get("labels") or {}).get(CONTROLLER_REVISION_HASH, "")
+            revs.append(hash_to_rev.get(h, "?") + (" ✓" if h == current_hash else ""))
         rows.append(NodeRow(
             node=node_row.name, node_url=reverse("dashboard:node", args=[cluster.name, node_row.name]),
             node_status=printers.row_cells(node, now)[1], pod=chip, ghost=ghost,
-            revision=hash_to_rev.get(pod_hash, "") if shown else "", up_to_date=bool(shown and pod_hash == current_hash),
+            revision=" · ".join(revs), up_to_date=bool(shown and pod_hash == current_hash),
             verdict=verdict.get("verdict", "-"), reason=reason,
+            pods=[pod_chip(cluster.name, o, now) for o in all_pods],
         ))
     live = [p for p in pods if not (p.get("metadata") or {}).get("deletionTimestamp")]
     counts: dict[str, int] = {}

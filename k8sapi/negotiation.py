@@ -4,30 +4,20 @@ The representation is decided by media-type *parameters*, not by the type alone:
 for `application/json;as=Table;v=v1;g=meta.k8s.io` (server-side printing) and for
 `application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList` (aggregated discovery),
 each followed by plain `application/json` as the fallback. The first entry we can serve wins.
-Protobuf is never served: a client that also accepts JSON gets JSON.
+Protobuf is never served: JSON is the answer even where a client lists protobuf first.
 """
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
 
-from cluster.errors import ApiError
+from cluster.patching import UnsupportedMediaType
 
 TABLE_GROUP = "meta.k8s.io"
 TABLE_VERSIONS = ("v1", "v1beta1")
 DISCOVERY_GROUP = "apidiscovery.k8s.io"
 DISCOVERY_VERSIONS = ("v2", "v2beta1")
 JSON_TYPES = {"application/json", "application/*", "*/*"}
-
-
-class NotAcceptable(ApiError):
-    code = 406
-    reason = "NotAcceptable"
-
-
-class UnsupportedMediaType(ApiError):
-    code = 415
-    reason = "UnsupportedMediaType"
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from k8sapi.cache import Item, encode
 from k8sapi.negotiation import Kind, choose
 from k8sapi.registry import group_versions, verbs
 from k8sapi.routes import Info, NoRoute, ResourcePath, resolve
-from k8sapi.threads import in_thread
 from k8sapi.tables import TableOptions
+from k8sapi.threads import in_thread
 from k8sapi.watch import Watcher, WatchOptions, stream
 
 log = logging.getLogger(__name__)
@@ -73,9 +73,10 @@ def status_response(exc: ApiError) -> HttpResponse:
 
 @dataclass(frozen=True)
 class Call:
+    """One authorised resource request: what the handlers of the verbs get."""
+
     request: HttpRequest
     cluster: Cluster
-    identity: Identity
     route: ResourcePath
 
     @property
@@ -346,7 +347,7 @@ async def _serve(request: HttpRequest, cluster_name: str, path: str) -> HttpResp
         return _info(request, route)
     verb, handler = _verb(request, route)
     authorize(identity, cluster, verb, route)
-    return await handler(Call(request, cluster, identity, route))
+    return await handler(Call(request, cluster, route))
 
 
 @csrf_exempt

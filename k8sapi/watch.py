@@ -2,8 +2,9 @@
 
 The store appends a `Change` row (resourceVersion, type, full object) for every write and
 commits in resourceVersion order, so "everything after version N" is one indexed range query
-on (cluster, resource_version). A watcher polls that range every `POLL_SECONDS` (pacing of the
-network stream: simulated time plays no part here) and writes each event as soon as it sees it.
+on (cluster, resource_version). A watcher reads that range when woken by a commit, or every
+`POLL_SECONDS` (pacing of the network stream: simulated time plays no part here), and writes
+each event as soon as it sees it.
 
 Semantics follow kube-apiserver's watch cache:
 
@@ -16,23 +17,26 @@ Semantics follow kube-apiserver's watch cache:
   version whose events have all been sent;
 - Table watches: each event carries a one-row Table, the first with the column definitions;
 - the stream ends after `timeoutSeconds`, or after a random 30-60 minutes as the real server.
+
+Commits made in this process (API writes, the embedded controllers) wake the watchers at once
+(`Wakeups`); polling is what catches writers in other processes.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import AsyncIterator
 
 from django.db.models import Min
 
-from cluster.errors import ApiError
+from cluster.errors import ApiError, BadRequest
 from cluster.models import Change, Cluster
 from k8sapi import tables
 from k8sapi.cache import Item, encode
-from k8sapi.tables import TableOptions
 from k8sapi.reads import Selection, committed, snapshot
 from k8sapi.threads import in_thread
 
@@ -56,7 +60,7 @@ class WatchOptions:
     allow_bookmarks: bool = False
     send_initial_events: bool | None = None
     timeout_seconds: float | None = None
-    table: TableOptions | None = None
+    table: tables.TableOptions | None = None
 
     def duration(self) -> float:
         if self.timeout_seconds is not None:
@@ -94,7 +98,7 @@ class Watcher:
         try:
             self.last = int(rv)
         except ValueError:
-            raise ApiError(f'resourceVersion: Invalid value: "{rv}": must be a number') from None
+            raise BadRequest(f'resourceVersion: Invalid value: "{rv}": must be a number') from None
         oldest = Change.objects.filter(cluster=self.cluster).aggregate(oldest=Min("resource_version"))["oldest"]
         if oldest is not None and self.last < oldest - 1:
             self.ended = True
@@ -181,6 +185,43 @@ class Watcher:
         return line("BOOKMARK", encode(obj))
 
 
+class Wakeups:
+    """Commits made in this process wake its watchers at once, instead of at their next poll.
+
+    The store announces every commit (keys only) to its subscribers from the committing thread;
+    each waiting watcher holds an `asyncio.Event` on its loop. API writes and the embedded
+    controllers commit in this process; writers elsewhere (`manage.py`, other workers) are
+    still seen within `POLL_SECONDS`.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self._lock = threading.Lock()
+
+    def register(self, cluster_id: int) -> tuple[asyncio.AbstractEventLoop, asyncio.Event]:
+        entry = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            self._waiting.setdefault(cluster_id, set()).add(entry)
+        return entry
+
+    def unregister(self, cluster_id: int, entry: tuple[asyncio.AbstractEventLoop, asyncio.Event]) -> None:
+        with self._lock:
+            self._waiting.get(cluster_id, set()).discard(entry)
+
+    def committed(self, cluster_id: int, touched: list) -> None:
+        """`cluster.store` subscriber: runs after each commit, in the committing thread."""
+        with self._lock:
+            entries = list(self._waiting.get(cluster_id, ()))
+        for loop, event in entries:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # that loop has closed: its watch is gone
+                pass
+
+
+WAKEUPS = Wakeups()
+
+
 async def stream(watcher: Watcher, first: list[bytes]) -> AsyncIterator[bytes]:
     """The response body: `first` (from `Watcher.start`, run before the response began), then
     changes as they commit, until the timeout. Errors after the start become an ERROR event."""
@@ -194,8 +235,11 @@ async def stream(watcher: Watcher, first: list[bytes]) -> AsyncIterator[bytes]:
         return
     poll = in_thread(watcher.poll)
     next_bookmark = loop.time() + BOOKMARK_SECONDS
+    entry = WAKEUPS.register(watcher.cluster.pk)
+    wake = entry[1]
     try:
         while loop.time() < deadline:
+            wake.clear()  # before reading: a commit during the read wakes the next wait at once
             lines, more = await poll()
             if lines:
                 yield b"".join(lines)
@@ -203,7 +247,10 @@ async def stream(watcher: Watcher, first: list[bytes]) -> AsyncIterator[bytes]:
                 yield watcher.bookmark()
                 next_bookmark = loop.time() + BOOKMARK_SECONDS
             if not more:
-                await asyncio.sleep(min(POLL_SECONDS, max(deadline - loop.time(), 0)))
+                try:
+                    await asyncio.wait_for(wake.wait(), min(POLL_SECONDS, max(deadline - loop.time(), 0)))
+                except asyncio.TimeoutError:
+                    pass
         if bookmarks:
             yield watcher.bookmark()
     except ApiError as exc:
@@ -211,3 +258,5 @@ async def stream(watcher: Watcher, first: list[bytes]) -> AsyncIterator[bytes]:
     except Exception as exc:  # the status line is sent: report in-stream, as the apiserver does
         log.exception("watch of %s failed", watcher.sel.resource.plural)
         yield line("ERROR", encode(ApiError(f"watch failed: {exc}").status()))
+    finally:
+        WAKEUPS.unregister(watcher.cluster.pk, entry)

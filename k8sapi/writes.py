@@ -12,13 +12,14 @@ import json
 import yaml
 
 from cluster import store
-from cluster.errors import BadRequest, Conflict, NotFound
+from cluster.errors import BadRequest, Conflict, Forbidden, NotFound
 from cluster.models import Cluster
 from k8sapi.negotiation import is_yaml, patch_type
 from k8sapi.reads import Selection, snapshot
 from k8sapi.routes import ResourcePath
 
 PROPAGATION_POLICIES = ("Foreground", "Background", "Orphan")
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")  # the NamespaceLifecycle admission plugin
 
 
 def decode(data: bytes, content_type: str | None) -> object:
@@ -135,6 +136,9 @@ def delete(cluster: Cluster, route: ResourcePath, options: dict, *, dry_run: boo
     res, namespace = route.resource, route.namespace or ""
     current = store.get(cluster, res.kind, namespace, route.name).to_dict()
     _check_preconditions(current, options)
+    if res.kind == "Namespace" and route.name in IMMORTAL_NAMESPACES:
+        raise Forbidden(f'namespaces "{route.name}" is forbidden: this namespace may not be deleted',
+                        details={"name": route.name, "kind": "namespaces"})
     result = store.delete(cluster, res.kind, namespace, route.name,
                           grace_period_seconds=options.get("gracePeriodSeconds"),
                           propagation_policy=options.get("propagationPolicy"), dry_run=dry_run)

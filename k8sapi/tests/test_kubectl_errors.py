@@ -77,6 +77,14 @@ def test_conflict_on_a_stale_replace(kubectl):
     assert result.stderr == ('Error from server (Conflict): error when replacing "team.yaml": Operation cannot be '
                              'fulfilled on namespaces "team": the object has been modified; please apply your '
                              'changes to the latest version and try again\n')
+    (kubectl.cwd / "team.yaml").write_text(kubectl("get", "ns", "team", "-o", "yaml").stdout)
+    assert kubectl("replace", "-f", "team.yaml").stdout == "namespace/team replaced\n"
+
+
+def test_the_system_namespaces_stay(kubectl):
+    result = kubectl("delete", "namespace", "default", check=False)
+    assert result.stderr == ('Error from server (Forbidden): namespaces "default" is forbidden: '
+                             'this namespace may not be deleted\n')
 
 
 def test_bad_field_selector(kubectl):

@@ -167,6 +167,14 @@
     if (dlg && dlg.open) setTimeout(function () { dlg.close(); }, 900);
   });
 
+  // dense tiles carry no hx-get (5,000 of them would slow htmx's start): one delegated listener
+  document.addEventListener("click", function (evt) {
+    var tile = evt.target.closest && evt.target.closest("a.tile");
+    if (!tile || evt.ctrlKey || evt.metaKey || evt.shiftKey || !window.htmx) return;
+    evt.preventDefault();
+    htmx.ajax("GET", tile.getAttribute("href"), { target: "#dlg-body", swap: "innerHTML" });
+  });
+
   document.addEventListener("keydown", function (evt) {
     if (evt.ctrlKey || evt.metaKey || evt.altKey) return;
     var tag = (evt.target && evt.target.tagName) || "";
