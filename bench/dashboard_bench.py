@@ -215,9 +215,13 @@ def latency_bench() -> dict:
     try:
         deadline = time.monotonic() + 120
         while not ready.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
+            if time.monotonic() > deadline:
                 raise RuntimeError((tmp / "server.log").read_text())
-            time.sleep(0.05)
+            try:  # wait on the server process (it exits only on failure)
+                proc.wait(timeout=0.05)
+                raise RuntimeError((tmp / "server.log").read_text())
+            except subprocess.TimeoutExpired:
+                pass
         url = f"ws://127.0.0.1:{port}/ws/c/default/"
         received = asyncio.run(_clients(url, f"http://127.0.0.1:{port}", go, DURATION))
         proc.wait(timeout=60)
@@ -272,9 +276,13 @@ def first_render_bench() -> dict:
             urllib.request.urlopen(url + "/static/css/kubesim.css", timeout=2).read()
             break
         except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
+            if time.monotonic() > deadline:
                 raise RuntimeError((tmp / "server.log").read_text())
-            time.sleep(0.1)
+            try:  # wait on the server process (it exits only on failure)
+                server.wait(timeout=0.1)
+                raise RuntimeError((tmp / "server.log").read_text())
+            except subprocess.TimeoutExpired:
+                pass
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
