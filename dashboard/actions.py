@@ -27,20 +27,7 @@ EXAMPLES = {
     "daemonset": ("my-first-daemonset.yaml", "The chapter's DaemonSet"),
     "job": ("hello-world-job.yaml", "The chapter's Job"),
 }
-FAILING_JOB = """apiVersion: batch/v1
-kind: Job
-metadata:
-  name: hello-world
-spec:
-  template:
-    spec:
-      containers:
-      - name: hello-world
-        image: redis:latest
-        command: ['sh', '-c', 'exit 1']
-      restartPolicy: Never
-  backoffLimit: 4
-"""
+FAILING_JOB = (EXAMPLES_DIR / "hello-world-failing-job.yaml").read_text()  # the chapter's Job, failing
 
 
 @dataclass

@@ -14,20 +14,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FAILING_JOB = """apiVersion: batch/v1
-kind: Job
-metadata:
-  name: hello-world
-spec:
-  template:
-    spec:
-      containers:
-      - name: hello-world
-        image: redis:latest
-        command: ['sh', '-c', 'exit 1']
-      restartPolicy: Never
-  backoffLimit: 4
-"""
+FAILING_JOB = (ROOT / "examples" / "hello-world-failing-job.yaml").read_text()
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--font-render-hinting=none"]
 SIZE = {"width": 1280, "height": 800}
