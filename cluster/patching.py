@@ -26,7 +26,7 @@ MERGE_KEYS = {
     "ports": "containerPort",
     "conditions": "type",
     "ownerReferences": "uid",
-    "taints": "key",
+    "taints": None,  # atomic list in the API (NodeSpec.Taints): replaced
     "tolerations": None,  # atomic list in the API: replaced
     "addresses": "type",
     "hostAliases": "ip",
@@ -165,6 +165,12 @@ def three_way_patch(original: dict | None, modified: dict, current: dict) -> dic
                 patch[key] = [dict(m, **{MERGE_KEYS[key]: v[MERGE_KEYS[key]]}) for m, v in zip(merged, value)]
         elif live != value:
             patch[key] = copy.deepcopy(value)
+            merge_key = MERGE_KEYS.get(key)
+            if merge_key and isinstance(value, list) and isinstance(orig, list):
+                # what the manifest stopped listing is deleted, as kubectl's patch says it
+                kept = {v.get(merge_key) for v in value if isinstance(v, dict)}
+                patch[key] += [{merge_key: o[merge_key], "$patch": "delete"} for o in orig
+                               if isinstance(o, dict) and o.get(merge_key) not in kept]
     for key in (original or {}):
         if key not in modified:
             patch[key] = None

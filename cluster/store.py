@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 from django.db import connection, transaction
 
 from cluster import manifests
-from cluster.errors import AlreadyExists, BadRequest, Conflict, Invalid, NotFound
+from cluster.errors import AlreadyExists, BadRequest, Conflict, Forbidden, Invalid, NotFound
 from cluster.kinds import resource_for, resource_for_manifest
 from cluster.models import MODELS, Change, Cluster, KubeObject, copy_json
 from cluster.timeutil import format_time, parse_time
@@ -49,6 +49,8 @@ class Touched:
     owner_name: str = ""
     node_name: str = ""
     deleting: bool = False
+    owner_uid: str = ""
+    phase: str = ""
 
 
 Subscriber = Callable[[int, list[Touched]], None]
@@ -176,6 +178,8 @@ def _touched(type_: str, obj: dict) -> Touched:
         owner_name=ref.get("name", ""),
         node_name=(obj.get("spec") or {}).get("nodeName") or "" if obj["kind"] == "Pod" else "",
         deleting=bool(meta.get("deletionTimestamp")),
+        owner_uid=ref.get("uid", ""),
+        phase=(obj.get("status") or {}).get("phase", "") if obj["kind"] == "Pod" else "",
     )
 
 
@@ -375,11 +379,15 @@ def update(cluster: Cluster, obj: dict, *, subresource: str | None = None, dry_r
     """Replace an object (PUT). A resourceVersion in the body must match the stored one."""
     kind = _check_kind(obj)
     meta = obj.get("metadata") or {}
-    current = get(cluster, kind, meta.get("namespace", "default"), meta.get("name", ""))
     expected = meta.get("resourceVersion")
-    if expected and str(expected) != str(current.resource_version):
-        raise Conflict.of(kind, current.name)
-    return update_many(cluster, [(current, obj)], subresource=subresource, dry_run=dry_run)[0]
+
+    def attempt() -> dict:
+        current = get(cluster, kind, meta.get("namespace", "default"), meta.get("name", ""))
+        if expected and str(expected) != str(current.resource_version):
+            raise Conflict.of(kind, current.name)
+        return update_many(cluster, [(current, obj)], subresource=subresource, dry_run=dry_run)[0]
+
+    return attempt() if expected else _retrying(attempt)
 
 
 @transaction.atomic
@@ -406,6 +414,7 @@ def update_many(
     if dry_run or not pending:
         return results
     rv_last, _, sim_now = _bump_counters(cluster, rvs=len(pending))
+    _ensure_fresh([current for current, _old, _merged in pending])
     rv = rv_last - len(pending)
     changes, touched, to_save, to_remove = [], [], [], []
     for current, _old, merged in pending:
@@ -487,13 +496,15 @@ def patch(
     """Patch an object: `merge` (RFC 7386), `json` (RFC 6902), `strategic` or `apply`."""
     from cluster import patching
 
-    current = get(cluster, kind, namespace, name)
-    old = current.to_dict()
-    new = patching.apply_patch(old, body, patch_type)
-    expected = (new.get("metadata") or {}).get("resourceVersion")
-    if expected and str(expected) != str(current.resource_version):
-        raise Conflict.of(kind, name)
-    return update_many(cluster, [(current, new)], subresource=subresource, dry_run=dry_run)[0]
+    def attempt() -> dict:
+        current = get(cluster, kind, namespace, name)
+        new = patching.apply_patch(current.to_dict(), body, patch_type)
+        expected = (new.get("metadata") or {}).get("resourceVersion")
+        if expected and str(expected) != str(current.resource_version):
+            raise Conflict.of(kind, name)
+        return update_many(cluster, [(current, new)], subresource=subresource, dry_run=dry_run)[0]
+
+    return _retrying(attempt)
 
 
 # --- delete --------------------------------------------------------------------------------
@@ -517,14 +528,16 @@ def delete(
     removes this owner from its dependants' ownerReferences; `Background` (the default) leaves
     the dependants to the garbage collector.
     """
-    current = get(cluster, kind, namespace, name)
-    return delete_many(
+    if kind == "Namespace" and name in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        raise Forbidden(f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                        details={"name": name, "kind": "namespaces"})
+    return _retrying(lambda: delete_many(
         cluster,
-        [current],
+        [get(cluster, kind, namespace, name)],
         grace_period_seconds=grace_period_seconds,
         propagation_policy=propagation_policy,
         dry_run=dry_run,
-    )[0]
+    )[0])
 
 
 @transaction.atomic
@@ -571,6 +584,7 @@ def delete_many(
     if not written:
         return results
     rv_last, _, _ = _bump_counters(cluster, rvs=written)
+    _ensure_fresh([c for c, _ in removals + modifications])
     rv = rv_last - written
     changes, touched = [], []
     for current, obj in removals:
@@ -638,6 +652,18 @@ def compact(cluster: Cluster, keep: int = CHANGE_LOG_KEEP) -> int:
     return deleted
 
 
+EVENT_TTL = timedelta(hours=1)  # kube-apiserver --event-ttl
+
+
+def expire_events(cluster: Cluster, ttl: timedelta = EVENT_TTL) -> int:
+    """Delete events last seen more than `ttl` ago on the cluster's clock, as the API server does."""
+    from cluster.models import Event
+
+    old = list(Event.objects.filter(cluster=cluster, last_timestamp__lt=now(cluster) - ttl)[:5000])
+    delete_many(cluster, old)
+    return len(old)
+
+
 # --- events --------------------------------------------------------------------------------
 
 
@@ -666,9 +692,10 @@ def record_events(cluster: Cluster, items: list[tuple[dict, str, str, str]], *, 
     # counter keeps two batches at the same simulated instant apart.
     stamp = int(sim_now.timestamp()) * 10**9 + counter * 1000
     uids = {inv["metadata"]["uid"] for inv, *_ in items}
+    reasons = {reason for _, _, reason, _ in items}
     existing = {
         (e.involved_uid, e.reason, e.body.get("message"), e.body.get("source", {}).get("component")): e
-        for e in Event.objects.filter(cluster=cluster, involved_uid__in=uids)
+        for e in Event.objects.filter(cluster=cluster, involved_uid__in=uids, reason__in=reasons)
     }
     new, repeats = [], []
     for i, (involved, type_, reason, message) in enumerate(items):
@@ -773,6 +800,34 @@ def _save(rows: list[KubeObject]) -> None:
         params = [[_prep(f, getattr(row, f.attname)) for f in fields] + [row.pk] for row in group]
         with connection.cursor() as cur:
             cur.executemany(sql, params)
+
+
+class Stale(Conflict):
+    """The row changed since the caller read it (another writer committed in between)."""
+
+
+def _ensure_fresh(rows: list[KubeObject]) -> None:
+    """Every writer of a cluster holds its counter row's lock from `_bump_counters` to commit,
+    so what is stored now cannot change under us: compare it with what the caller read."""
+    by_model: dict[type[KubeObject], dict[int, KubeObject]] = {}
+    for row in rows:
+        by_model.setdefault(type(row), {})[row.pk] = row
+    for model, group in by_model.items():
+        stored = dict(model.objects.filter(pk__in=group).values_list("pk", "resource_version"))
+        for pk, row in group.items():
+            if stored.get(pk) != row.resource_version:
+                raise Stale.of(row.kind, row.name)
+
+
+def _retrying(fn, attempts: int = 5):
+    """Run fn(), re-reading and retrying when another writer got there first (as the API
+    server's GuaranteedUpdate does for writes without a resourceVersion precondition)."""
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except Stale:
+            if attempt == attempts - 1:
+                raise
 
 
 def _remove(rows: list[KubeObject]) -> None:

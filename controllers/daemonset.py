@@ -93,7 +93,7 @@ def reconcile_daemonset(step: Step, key: str) -> Result:
     plan = plan_.plan_daemonset(ds, nodes, pods, now=step.now, current_hash=current_hash,
                                 backoff=memory.data.get("backoff"))
     created = _create_pods(step, ds, plan)
-    deleted = _delete_pods(step, plan)
+    deleted = _delete_pods(step, row.uid, plan)
     events = [(ds, e.type, e.reason, e.message) for e in plan.events]
     events += [(ds, "Normal", "SuccessfulCreate", f"Created pod: {n}") for n in created]
     events += [(ds, "Normal", "SuccessfulDelete", f"Deleted pod: {n}") for n in deleted]
@@ -121,10 +121,10 @@ def _create_pods(step: Step, ds: dict, plan: "plan_.DaemonSetPlan") -> list[str]
     return created
 
 
-def _delete_pods(step: Step, plan: "plan_.DaemonSetPlan") -> list[str]:
+def _delete_pods(step: Step, ds_uid: str, plan: "plan_.DaemonSetPlan") -> list[str]:
     if not plan.delete:
         return []
-    rows = list(Pod.objects.filter(cluster=step.cluster, name__in=plan.delete))
+    rows = list(Pod.objects.filter(cluster=step.cluster, owner_uid=ds_uid, name__in=plan.delete))
     store.delete_many(step.cluster, rows)
     return [r.name for r in rows]
 

@@ -123,12 +123,16 @@ class Engine:
             WorkItem.objects.filter(pk__in=pks).delete()
             return
         step = Step(self.cluster, now)
-        names = [split_key(i.key)[1] for i in items]
         try:
             with transaction.atomic():
-                # Claim first: a write during the handler that wakes the same key re-adds it.
-                WorkItem.objects.filter(pk__in=pks, due_at__lte=now).delete()
-                results = handler(step, names)
+                # Claim first (rows another process took are skipped): a write during the
+                # handler that wakes the same key re-adds it, and a crash rolls the claim back.
+                claimed = list(WorkItem.objects.select_for_update(skip_locked=True)
+                               .filter(pk__in=pks, due_at__lte=now).values_list("pk", "key"))
+                if not claimed:
+                    return
+                WorkItem.objects.filter(pk__in=[pk for pk, _ in claimed]).delete()
+                results = handler(step, [split_key(key)[1] for _, key in claimed])
                 Decision.objects.bulk_create(step.decisions)
                 requeue: dict[float, list[str]] = {}
                 for name, result in results.items():
@@ -137,19 +141,22 @@ class Engine:
                 for after, keys in requeue.items():
                     queue.add(self.cluster, keys, now + timedelta(seconds=after))
         except Exception:
-            log.exception("%s failed for %s; retrying with back-off", prefix, names)
-            self._retry_later(items, now)
+            if len(items) > 1:  # one bad key must not hold back the others: run each alone
+                for item in items:
+                    self._run(prefix, [item], now)
+                return
+            log.exception("%s failed for %s; retrying with back-off", prefix, items[0].key)
+            self._retry_later(items[0], now)
 
-    def _retry_later(self, items: list[WorkItem], now: datetime) -> None:
-        with transaction.atomic():
-            for item in items:
-                failures = item.failures + 1
-                delay = min(ERROR_BACKOFF_BASE * 2 ** (failures - 1), ERROR_BACKOFF_MAX)
-                WorkItem.objects.update_or_create(
-                    cluster=self.cluster,
-                    key=item.key,
-                    defaults={"due_at": now + timedelta(seconds=delay), "failures": failures},
-                )
+    def _retry_later(self, item: WorkItem, now: datetime) -> None:
+        failures = item.failures + 1
+        delay = min(ERROR_BACKOFF_BASE * 2 ** (failures - 1), ERROR_BACKOFF_MAX)
+        # The failed transaction rolled back its claim (and any wake-up it caused): the row is
+        # still there, due now. Push it back by the delay.
+        WorkItem.objects.update_or_create(
+            cluster=self.cluster, key=item.key,
+            defaults={"due_at": now + timedelta(seconds=delay), "failures": failures},
+        )
 
     def run_until(self, t: datetime, *, max_steps: int = 100_000) -> int:
         """Run everything due by `t` in order, then leave the clock at `t`."""

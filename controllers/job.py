@@ -29,10 +29,11 @@ def _without_finalizer(pod: Pod) -> tuple[Pod, dict]:
     return pod, obj
 
 
-def _release_orphaned_pods(step: Step, namespace: str, name: str) -> None:
-    """The Job is gone (or going): its pods must not be held by the tracking finalizer."""
-    pods = [p for p in Pod.objects.filter(cluster=step.cluster, namespace=namespace, owner_kind="Job", owner_name=name)
-            if TRACKING_FINALIZER in (p.metadata.get("finalizers") or [])]
+def _release_orphaned_pods(step: Step, namespace: str, name: str, keep_uid: str = "") -> None:
+    """Pods of a Job that is gone (or going, or was replaced by a new Job of the same name) must
+    not be held by the tracking finalizer."""
+    rows = Pod.objects.filter(cluster=step.cluster, namespace=namespace, owner_kind="Job", owner_name=name)
+    pods = [p for p in rows.exclude(owner_uid=keep_uid) if TRACKING_FINALIZER in (p.metadata.get("finalizers") or [])]
     if pods:
         store.update_many(step.cluster, [_without_finalizer(p) for p in pods])
 
@@ -75,6 +76,7 @@ def reconcile_job(step: Step, key: str) -> Result:
     if row is None or row.deletion_timestamp:
         _release_orphaned_pods(step, namespace, name)
         return Result.done()
+    _release_orphaned_pods(step, namespace, name, keep_uid=row.uid)
     job = row.to_dict()
     pods = claim_job_pods(step, job)
     pod_dicts = [p.to_dict() for p in pods]

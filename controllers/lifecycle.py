@@ -93,8 +93,22 @@ def reconcile_node(step: Step, name: str) -> Result:
                         f"{name}: added taint {', '.join(k + ':' + e for k, e in sorted(wanted - have))}",
                         kind="Node", name=name, node=name)
         node = new
+    node = _stamp_no_execute_taints(step, node)
     requeue += _evict(step, node)
     return Result.after(min(requeue)) if requeue else Result.done()
+
+
+def _stamp_no_execute_taints(step: Step, node: dict) -> dict:
+    """A NoExecute taint added by hand (kubectl taint) has no timeAdded: the taint manager
+    counts tolerationSeconds from when it first saw it, so write that down once."""
+    taints = (node.get("spec") or {}).get("taints") or []
+    if all(t.get("effect") != "NoExecute" or t.get("timeAdded") for t in taints):
+        return node
+    for taint in taints:
+        if taint.get("effect") == "NoExecute" and not taint.get("timeAdded"):
+            taint["timeAdded"] = format_time(step.now)
+    row = Node.objects.get(cluster=step.cluster, name=node["metadata"]["name"])
+    return store.update_many(step.cluster, [(row, node)])[0]
 
 
 def _evict(step: Step, node: dict) -> list[float]:
@@ -173,8 +187,7 @@ def collect_dependants(step: Step, key: str) -> Result:
         new = owner.to_dict()
         new["metadata"]["finalizers"] = [f for f in new["metadata"].get("finalizers", []) if f != "foregroundDeletion"]
         store.update_many(step.cluster, [(owner, new)])
-        return Result.done()
-    return Result.after(1.0) if foreground else Result.done()
+    return Result.done()  # each dependant's deletion wakes us again (controllers.mapping)
 
 
 def expire_finished_job(step: Step, key: str) -> Result:

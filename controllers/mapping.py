@@ -35,8 +35,8 @@ def keys_for(cluster: Cluster, touched: list[Touched]) -> tuple[set[str], set[st
         if t.kind == "Pod":
             if t.type != "DELETED":
                 now_keys.add(f"kubelet:{t.namespace}/{t.name}" if t.node_name else "scheduler:")
-            else:
-                now_keys.add("scheduler:")  # capacity freed
+            if t.type == "DELETED" or (t.node_name and (t.deleting or t.phase in ("Succeeded", "Failed"))):
+                now_keys.add("scheduler:")  # capacity freed (a finished pod no longer counts)
         elif t.kind == "Node":
             wake_daemonsets = True
             now_keys.add("scheduler:")
@@ -49,6 +49,8 @@ def keys_for(cluster: Cluster, touched: list[Touched]) -> tuple[set[str], set[st
                 now_keys.add(f"ttl:{t.namespace}/{t.name}")
         if t.kind in OWNER_PREFIX and (t.type == "DELETED" or t.deleting):
             now_keys.add(f"gc:{t.kind}/{t.uid}")  # its dependants must go (or wait, foreground)
+        if t.type == "DELETED" and t.owner_uid and t.owner_kind in OWNER_PREFIX:
+            now_keys.add(f"gc:{t.owner_kind}/{t.owner_uid}")  # a foreground owner may go now
     if wake_daemonsets:
         now_keys |= {
             f"daemonset:{ns}/{name}"

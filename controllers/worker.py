@@ -123,6 +123,7 @@ class Driver:
         for cluster in Cluster.objects.filter(pk__in=self.held):
             Engine(cluster).resync()
             store.compact(cluster)
+            store.expire_events(cluster)
 
     async def run(self, wake: asyncio.Event | None = None) -> None:
         wake = wake or asyncio.Event()

@@ -132,3 +132,25 @@ def test_other_clusters_are_separate(cluster):
     code, out, _ = run("--cluster", "classroom-b", "get", "ds")
     assert "my-first-daemonset" in out
     assert run("--cluster", "nope", "get", "pods") == (1, "", 'error: no cluster named "nope"\n')
+
+
+def test_apply_removes_what_the_manifest_stopped_listing(cluster, tmp_path):
+    doc = yaml.safe_load((EXAMPLES / "my-first-daemonset.yaml").read_text())
+    doc["spec"]["template"]["spec"]["containers"].append({"name": "sidecar", "image": "busybox:1.36"})
+    path = tmp_path / "ds.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    run("apply", "-f", str(path))
+    doc["spec"]["template"]["spec"]["containers"].pop()
+    path.write_text(yaml.safe_dump(doc))
+    assert run("apply", "-f", str(path)) == (0, "daemonset.apps/my-first-daemonset configured\n", "")
+    names = [c["name"] for c in DaemonSet.objects.get().spec["template"]["spec"]["containers"]]
+    assert names == ["my-first-container"]
+
+
+def test_taints_with_one_key_and_two_effects_are_kept_apart(cluster):
+    run("taint", "nodes", "node-1", "k=v:NoSchedule")
+    run("taint", "nodes", "node-1", "k=v:NoExecute")
+    effects = sorted(t["effect"] for t in Node.objects.get(name="node-1").spec["taints"])
+    assert effects == ["NoExecute", "NoSchedule"]
+    run("taint", "nodes", "node-1", "k:NoExecute-")
+    assert [t["effect"] for t in Node.objects.get(name="node-1").spec["taints"]] == ["NoSchedule"]

@@ -237,3 +237,36 @@ def test_announcements_come_after_commit_with_keys_only(cluster, django_capture_
         assert seen == [(cluster.pk, [("ADDED", "Pod", "p1")])]
     finally:
         store.unsubscribe(listener)
+
+
+def test_a_write_from_a_stale_read_is_refused_and_loses_nothing(cluster):
+    store.create(cluster, node_manifest("node-1"))
+    created = pod("web")
+    created["spec"]["nodeName"] = "node-1"
+    store.create(cluster, created)
+    stale = Pod.objects.get(name="web")  # a controller read it...
+    store.delete(cluster, "Pod", "default", "web")  # ...then a user deleted it
+    with pytest.raises(store.Stale):
+        store.update_status(stale, {"phase": "Running"})
+    assert Pod.objects.get(name="web").deletion_timestamp is not None
+
+
+def test_system_namespaces_cannot_be_deleted(cluster):
+    from cluster.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        store.delete(cluster, "Namespace", "", "kube-system")
+
+
+def test_events_expire_after_an_hour_of_simulated_time(cluster):
+    from datetime import timedelta
+
+    from cluster.clock import SimClock
+
+    ds = store.create(cluster, copy.deepcopy(DAEMONSET))
+    store.record_event(cluster, ds, "Normal", "SuccessfulCreate", "Created pod: x", component="daemonset-controller")
+    SimClock(cluster).step(timedelta(minutes=59))
+    assert store.expire_events(cluster) == 0
+    SimClock(cluster).step(timedelta(minutes=2))
+    assert store.expire_events(cluster) == 1
+    assert not store.model_for("Event").objects.exists()

@@ -171,3 +171,23 @@ def test_a_cronjob_creates_jobs_on_schedule_and_keeps_three(cluster, engine):
     cj = CronJob.objects.get()
     assert cj.status["lastScheduleTime"] == "2026-01-01T00:25:00Z"
     assert changes_of_one_pass(cluster, engine, reconcile_cronjob, "default/hello") == 0
+
+
+def test_a_job_deleted_and_recreated_releases_the_old_pods(cluster, engine):
+    add_nodes(cluster, "node-1")
+    store.create(cluster, job_manifest("pi", command=["sleep", "600"]))
+    engine.advance(seconds(10))
+    [old] = Pod.objects.filter(owner_kind="Job").values_list("name", flat=True)
+    store.delete(cluster, "Job", "default", "pi")
+    store.create(cluster, job_manifest("pi", command=["sleep", "600"]))
+    engine.advance(seconds(60))
+    assert not Pod.objects.filter(name=old).exists()
+
+
+def test_a_finished_pod_frees_its_place_for_a_pending_one(cluster, engine):
+    add_nodes(cluster, "node-1", pods=1)
+    store.create(cluster, job_manifest("first", command=["sleep", "5"]))
+    engine.advance(seconds(1))
+    store.create(cluster, job_manifest("second", command=["sleep", "5"]))
+    engine.run_until_idle()
+    assert Job.objects.get(name="second").finished  # scheduled once the first pod finished
