@@ -12,3 +12,8 @@ def parse_time(value: str | datetime) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def parse_optional_time(value: str | datetime | None) -> datetime | None:
+    """parse_time, with None (or "") for an unset timestamp."""
+    return parse_time(value) if value else None

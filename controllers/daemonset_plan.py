@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
+from cluster.timeutil import parse_optional_time as parse_time
+
 Obj = dict[str, Any]
 
 BURST_REPLICAS = 250
@@ -117,14 +119,6 @@ def _template_spec(ds: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _min_ready_seconds(ds: Mapping[str, Any]) -> int:
     return int((ds.get("spec") or {}).get("minReadySeconds") or 0)
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """Parse an RFC3339 timestamp as the API server writes it ("2026-01-01T00:02:10Z")."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def format_time(moment: datetime) -> str:

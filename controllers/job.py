@@ -18,7 +18,7 @@ from controllers.models import ControllerMemory
 
 JOB_COMPONENT = "job-controller"
 CRONJOB_COMPONENT = "cronjob-controller"
-TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
+TRACKING_FINALIZER = job_plan.JOB_TRACKING_FINALIZER
 
 
 def _without_finalizer(pod: Pod) -> tuple[Pod, dict]:

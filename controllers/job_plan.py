@@ -41,6 +41,9 @@ from datetime import datetime, timedelta, timezone
 from itertools import islice
 from typing import Iterable
 
+from cluster.timeutil import format_time
+from cluster.timeutil import parse_optional_time as parse_time
+
 JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 JOB_COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"
 JOB_INDEX_FAILURE_COUNT = "batch.kubernetes.io/job-index-failure-count"
@@ -141,17 +144,6 @@ class JobPlan:
 
 
 # --------------------------------------------------------------------------- time
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def format_time(moment: datetime) -> str:
-    """RFC3339 with second precision, as metav1.Time serialises."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _pods(count: int) -> str:
