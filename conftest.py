@@ -20,6 +20,17 @@ def _reconciler_off(settings):
     settings.RECONCILER_MODE = "off"
 
 
+@pytest.fixture(autouse=True)
+def _shared_views_stay_unchanged():
+    """The controllers read shared, read-only views (`cluster.reading`): none may be changed."""
+    yield
+    from cluster import reading
+
+    changed = reading.changed_in_place()
+    reading._decoded.clear()
+    assert not changed, f"a shared read-only view was changed in place: {changed[0][:200]}"
+
+
 # --- a real server in a subprocess (browser, kubectl and client tests) ----------------------
 
 import socket  # noqa: E402

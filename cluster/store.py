@@ -286,9 +286,17 @@ def create(cluster: Cluster, obj: dict, *, dry_run: bool = False) -> dict:
 
 
 @transaction.atomic
-def create_many(cluster: Cluster, objs: Iterable[dict], *, dry_run: bool = False) -> list[dict]:
-    """Create objects in one batch. A bad object rejects the whole batch: nothing is stored."""
-    objs = [copy_json(o) for o in objs]
+def create_many(cluster: Cluster, objs: Iterable[dict], *, dry_run: bool = False, trusted: bool = False,
+                one_template: bool = False) -> list[dict]:
+    """Create objects in one batch. A bad object rejects the whole batch: nothing is stored.
+
+    `trusted` is for objects the system builds itself from checked parts (the event recorder's
+    events): they are not defaulted and validated again. `one_template` is for a controller's
+    pods built from one (validated) template, differing only in generated names, labels and
+    node: the first is defaulted and validated; when defaulting only added top-level fields of
+    its metadata, spec or status, the others get the same fields and are taken as they are,
+    otherwise each goes through defaulting and validation."""
+    objs = list(objs) if trusted else [copy_json(o) for o in objs]
     if not objs:
         return []
     kinds = [_check_kind(o) for o in objs]
@@ -296,6 +304,7 @@ def create_many(cluster: Cluster, objs: Iterable[dict], *, dry_run: bool = False
     now_s = format_time(sim_now)
     first_counter = last_counter - len(objs) + 1
     prepared = []
+    additions: dict | None = None  # what defaulting added to the first of `one_template`
     for i, (kind, obj) in enumerate(zip(kinds, objs)):
         res = resource_for(kind)
         meta = obj.setdefault("metadata", {}) or {}
@@ -317,25 +326,59 @@ def create_many(cluster: Cluster, objs: Iterable[dict], *, dry_run: bool = False
         _reset_status_on_create(obj, now_s)
         if kind == "Pod":
             _admit_pod(obj)
-        prepared.append(_validated(obj))
+        if trusted:
+            prepared.append(obj)
+        elif additions is not None:
+            for (section, key), value in additions.items():
+                obj[section][key] = copy_json(value)
+            prepared.append(obj)
+        elif one_template:
+            checked = _validated(copy_json(obj))
+            additions = _top_level_additions(obj, checked)
+            prepared.append(checked)
+        else:
+            prepared.append(_validated(obj))
     _check_namespaces(cluster, prepared)
     _check_unique(cluster, prepared)
     if dry_run:
         return prepared
     rv_last, _, _ = _bump_counters(cluster, rvs=len(prepared))
     rv = rv_last - len(prepared)
-    by_model: dict[type[KubeObject], list[KubeObject]] = {}
+    by_model: dict[type[KubeObject], list[dict]] = {}
     changes = []
     for obj in prepared:
         rv += 1
         obj["metadata"]["resourceVersion"] = str(rv)
         model = model_for(obj["kind"])
-        by_model.setdefault(model, []).append(model(cluster=cluster, **_columns(model, obj)))
+        by_model.setdefault(model, []).append(_row(cluster, model, obj))
         changes.append(_change(cluster, Change.ADDED, obj))
+    memo: dict = {}
     for model, rows in by_model.items():
-        _insert(model, rows)
-    _log(cluster, changes, [_touched(Change.ADDED, o) for o in prepared])
+        _insert(model, rows, memo)
+    _log(cluster, changes, [_touched(Change.ADDED, o) for o in prepared], memo)
     return prepared
+
+
+def _top_level_additions(obj: dict, checked: dict) -> dict | None:
+    """{(section, key): value} for the fields defaulting added at the top of metadata, spec and
+    status; None when it changed anything else."""
+    if obj.keys() != checked.keys():
+        return None
+    additions = {}
+    for section in obj:
+        before, after = obj[section], checked[section]
+        if section not in ("metadata", "spec", "status") or not isinstance(before, dict):
+            if before != after:
+                return None
+            continue
+        for key, value in after.items():
+            if key not in before:
+                additions[(section, key)] = value
+            elif before[key] != value:
+                return None
+        if any(key not in after for key in before):
+            return None
+    return additions
 
 
 def _check_namespaces(cluster: Cluster, objs: list[dict]) -> None:
@@ -397,15 +440,21 @@ def update_many(
     *,
     subresource: str | None = None,
     dry_run: bool = False,
+    trusted: bool = False,
 ) -> list[dict]:
-    """Write new versions of stored objects. Unchanged objects are not written at all."""
+    """Write new versions of stored objects. Unchanged objects are not written at all.
+    (`trusted`: as for `create_many`.)"""
     results: list[dict] = []
     pending: list[tuple[KubeObject, dict, dict]] = []
     for current, new in pairs:
-        old = current.to_dict()
-        merged = _merge_for_update(old, copy_json(new), subresource)
+        old = current.view()  # not changed below: merging copies what it changes
+        if subresource in ("status", "binding"):  # only the status (and nodeName) are taken
+            new = {**new, "status": copy_json(new.get("status") or {})}
+        else:
+            new = copy_json(new)
+        merged = _merge_for_update(old, new, subresource)
         if merged != old and subresource not in ("status", "binding"):
-            merged = _bump_generation(_validated(merged, old), old)
+            merged = _bump_generation(merged if trusted else _validated(merged, old), old)
         if merged == old:
             results.append(old)
             continue
@@ -424,15 +473,14 @@ def update_many(
             to_remove.append(current)
             merged_type = Change.DELETED
         else:
-            for field, value in _columns(type(current), merged).items():
-                setattr(current, field, value)
-            to_save.append(current)
+            to_save.append(_refresh(current, merged))
             merged_type = Change.MODIFIED
         changes.append(_change(cluster, merged_type, merged))
         touched.append(_touched(merged_type, merged))
-    _save(to_save)
+    memo: dict = {}
+    _save(to_save, memo)
     _remove(to_remove)
-    _log(cluster, changes, touched)
+    _log(cluster, changes, touched, memo)
     return results
 
 
@@ -448,15 +496,11 @@ def _merge_for_update(old: dict, new: dict, subresource: str | None) -> dict:
     new.setdefault("metadata", {})
     meta = new["metadata"]
     old_meta = old["metadata"]
-    if subresource == "status":
-        result = copy_json(old)
-        result["status"] = new.get("status") or {}
-        return result
+    if subresource == "status":  # the rest is old's, shared (metadata copied: it gets a new version)
+        return {**old, "metadata": copy_json(old_meta), "status": new.get("status") or {}}
     if subresource == "binding":  # pods/binding: the scheduler sets the node (and PodScheduled)
-        result = copy_json(old)
-        result["spec"]["nodeName"] = (new.get("spec") or {}).get("nodeName")
-        result["status"] = new.get("status") or {}
-        return result
+        spec = {**(old.get("spec") or {}), "nodeName": (new.get("spec") or {}).get("nodeName")}
+        return {**old, "metadata": copy_json(old_meta), "spec": spec, "status": new.get("status") or {}}
     for key in ("uid", "creationTimestamp", "namespace", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
         if key in old_meta:
             meta[key] = old_meta[key]
@@ -556,7 +600,7 @@ def delete_many(
     results, removals, modifications = [], [], []
     for current in objs:
         obj = current.to_dict()
-        before = copy_json(obj)
+        before = current.view()
         meta = obj["metadata"]
         grace = _grace_period(obj, grace_period_seconds)
         if propagation_policy == "Foreground" and "foregroundDeletion" not in (meta.get("finalizers") or []):
@@ -592,16 +636,17 @@ def delete_many(
         obj["metadata"]["resourceVersion"] = str(rv)
         changes.append(_change(cluster, Change.DELETED, obj))
         touched.append(_touched(Change.DELETED, obj))
+    to_save = []
     for current, obj in modifications:
         rv += 1
         obj["metadata"]["resourceVersion"] = str(rv)
-        for field, value in _columns(type(current), obj).items():
-            setattr(current, field, value)
+        to_save.append(_refresh(current, obj))
         changes.append(_change(cluster, Change.MODIFIED, obj))
         touched.append(_touched(Change.MODIFIED, obj))
+    memo: dict = {}
     _remove([c for c, _ in removals])
-    _save([c for c, _ in modifications])
-    _log(cluster, changes, touched)
+    _save(to_save, memo)
+    _log(cluster, changes, touched, memo)
     return results
 
 
@@ -680,8 +725,20 @@ def record_event(
     record_events(cluster, [(involved, type_, reason, message)], component=component)
 
 
+# The event recorder's correlator (client-go `EventAggregator`): once an object has had
+# AGGREGATE_MAX_EVENTS events of the same type and reason from the same component, with different
+# messages, within AGGREGATE_INTERVAL, further ones are folded into one event whose message
+# starts with AGGREGATE_PREFIX and whose count goes up. (The correlator's spam filter, a token
+# bucket of 25 events per object, is not modelled: no event is dropped here.)
+AGGREGATE_MAX_EVENTS = 10
+AGGREGATE_INTERVAL = timedelta(seconds=600)
+AGGREGATE_PREFIX = "(combined from similar events): "
+
+
 @transaction.atomic
 def record_events(cluster: Cluster, items: list[tuple[dict, str, str, str]], *, component: str) -> None:
+    """Record core/v1 Events as the event recorder does: an identical event bumps the count of
+    the one recorded before, and many similar ones are aggregated (see AGGREGATE_MAX_EVENTS)."""
     from cluster.models import Event
 
     if not items:
@@ -693,22 +750,45 @@ def record_events(cluster: Cluster, items: list[tuple[dict, str, str, str]], *, 
     stamp = int(sim_now.timestamp()) * 10**9 + counter * 1000
     uids = {inv["metadata"]["uid"] for inv, *_ in items}
     reasons = {reason for _, _, reason, _ in items}
-    existing = {
-        (e.involved_uid, e.reason, e.body.get("message"), e.body.get("source", {}).get("component")): e
-        for e in Event.objects.filter(cluster=cluster, involved_uid__in=uids, reason__in=reasons)
-    }
-    new, repeats = [], []
+    recent = sim_now - AGGREGATE_INTERVAL
+    rows: dict[tuple, Event] = {}  # (uid, reason, message, component) -> stored event
+    similar: dict[tuple, set[str]] = {}  # (uid, type, reason, component) -> recent messages
+    for e in Event.objects.filter(cluster=cluster, involved_uid__in=uids, reason__in=reasons):
+        source = e.body.get("source", {}).get("component")
+        message = e.body.get("message")
+        rows[(e.involved_uid, e.reason, message, source)] = e
+        if e.last_timestamp and e.last_timestamp >= recent:
+            group = similar.setdefault((e.involved_uid, e.type, e.reason, source), set())
+            group.add(AGGREGATE_PREFIX if message and message.startswith(AGGREGATE_PREFIX) else message)
+    created: dict[tuple, dict] = {}  # this batch's new events, by the same key as `rows`
+    repeats: dict[int, tuple[Event, dict]] = {}
+    aggregates: dict[tuple, tuple] = {}  # group -> key of its aggregate event
     for i, (involved, type_, reason, message) in enumerate(items):
         meta = involved["metadata"]
-        found = existing.get((meta["uid"], reason, message, component))
-        if found is not None:
-            body = found.to_dict()
-            body["count"] = int(body.get("count", 1)) + 1
-            body["lastTimestamp"] = now_s
-            repeats.append((found, body))
-            continue
-        new.append(
-            {
+        group = (meta["uid"], type_, reason, component)
+        seen = similar.setdefault(group, set())
+        key = (meta["uid"], reason, message, component)
+        if AGGREGATE_PREFIX not in seen and key not in rows and key not in created:
+            seen.add(message)
+            if len(seen) >= AGGREGATE_MAX_EVENTS:
+                seen.add(AGGREGATE_PREFIX)
+        if AGGREGATE_PREFIX in seen:
+            text = AGGREGATE_PREFIX + message
+            key = aggregates.get(group) or next(
+                (k for k in list(rows) + list(created) if k[0] == group[0] and k[1] == reason
+                 and k[3] == component and (k[2] or "").startswith(AGGREGATE_PREFIX)), None)
+            aggregates[group] = key = key or (meta["uid"], reason, text, component)
+        else:
+            text = message
+        if key in created:
+            body = created[key]
+        elif key in rows:
+            found = rows[key]
+            found_key = found.pk
+            body = repeats[found_key][1] if found_key in repeats else found.to_dict()
+            repeats[found_key] = (found, body)
+        else:
+            created[key] = {
                 "apiVersion": "v1",
                 "kind": "Event",
                 "metadata": {
@@ -724,7 +804,7 @@ def record_events(cluster: Cluster, items: list[tuple[dict, str, str, str]], *, 
                     "resourceVersion": meta.get("resourceVersion", ""),
                 },
                 "reason": reason,
-                "message": message,
+                "message": text,
                 "source": {"component": component},
                 "firstTimestamp": now_s,
                 "lastTimestamp": now_s,
@@ -733,71 +813,156 @@ def record_events(cluster: Cluster, items: list[tuple[dict, str, str, str]], *, 
                 "reportingComponent": component,
                 "reportingInstance": "",
             }
-        )
-    if new:
-        create_many(cluster, new)
+            continue
+        body["count"] = int(body.get("count", 1)) + 1
+        body["lastTimestamp"] = now_s
+        body["message"] = text
+    if created:
+        create_many(cluster, list(created.values()), trusted=True)
     if repeats:
-        update_many(cluster, repeats)
+        update_many(cluster, list(repeats.values()), trusted=True)
 
 
 # --- writing -------------------------------------------------------------------------------
 
 
-def _change(cluster: Cluster, type_: str, obj: dict) -> Change:
+def _change(cluster: Cluster, type_: str, obj: dict) -> dict:
+    """A change-log row (column values by attribute name)."""
     meta = obj["metadata"]
-    return Change(
-        cluster=cluster,
-        resource_version=int(meta["resourceVersion"]),
-        type=type_,
-        kind=obj["kind"],
-        namespace=meta.get("namespace", ""),
-        name=meta["name"],
-        uid=meta["uid"],
-        object=obj,
-    )
+    return {
+        "cluster_id": cluster.pk,
+        "resource_version": int(meta["resourceVersion"]),
+        "type": type_,
+        "kind": obj["kind"],
+        "namespace": meta.get("namespace", ""),
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "object": obj,
+    }
 
 
-def _prep(field, value):
-    """A column value as the database driver wants it. Django's own adaptation, except for the
-    hot cases on SQLite (JSON text and ISO datetimes), done here without the ORM's overhead."""
-    if value is None:
-        return None
-    if connection.vendor == "sqlite":
-        internal = field.get_internal_type()
-        if internal == "JSONField":
-            return json.dumps(value)
-        if internal == "DateTimeField":
-            return connection.ops.adapt_datetimefield_value(value)
-        if internal in ("CharField", "BigIntegerField", "IntegerField", "BooleanField", "FloatField", "ForeignKey"):
-            return value
-    return field.get_db_prep_save(value, connection)
+def _row(cluster: Cluster, model: type[KubeObject], obj: dict) -> dict:
+    """An object's row (column values by attribute name) for `_insert`."""
+    return {"cluster_id": cluster.pk, **_columns(model, obj)}
+
+
+# How a column's value becomes what the driver wants. Django's own adaptation, except for the
+# hot cases on SQLite (JSON text, ISO datetimes, plain values), decided once per column.
+AS_IS, JSON_TEXT, DATETIME, DJANGO = range(4)
+_PLAIN = {"CharField", "BigIntegerField", "IntegerField", "BooleanField", "FloatField", "ForeignKey",
+          "PositiveIntegerField", "SmallIntegerField", "TextField"}
+_ADAPTERS: dict[tuple, list] = {}
+
+
+def _adapters(model, fields) -> list[tuple]:
+    key = (model, connection.vendor, tuple(f.attname for f in fields))
+    found = _ADAPTERS.get(key)
+    if found is None:
+        found = []
+        for f in fields:
+            how = DJANGO
+            if connection.vendor == "sqlite":
+                internal = f.get_internal_type()
+                how = JSON_TEXT if internal == "JSONField" else DATETIME if internal == "DateTimeField" \
+                    else AS_IS if internal in _PLAIN else DJANGO
+            default = f.get_default() if f.has_default() else None
+            found.append((f.attname, how, f, default))
+        _ADAPTERS[key] = found
+    return found
+
+
+def _json_text(value, memo: dict) -> str:
+    """JSON text of a value, remembering it by identity for this batch (the change-log row of
+    an object then reuses its metadata, spec and status texts instead of encoding them again)."""
+    text = memo.get(id(value))
+    if text is None:
+        text = memo[id(value)] = json.dumps(value)
+    return text
+
+
+def _object_json(obj: dict, memo: dict) -> str:
+    parts = []
+    for k, v in obj.items():
+        if isinstance(v, (dict, list)):
+            text = memo.get(id(v))
+            parts.append(f"{json.dumps(k)}: {text if text is not None else json.dumps(v)}")
+        else:
+            parts.append(f"{json.dumps(k)}: {json.dumps(v)}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _params(model, fields, values: list, get, memo: dict) -> list[list]:
+    ops = connection.ops
+    adapters = _adapters(model, fields)
+    out = []
+    for item in values:
+        row = []
+        for attname, how, field, default in adapters:
+            v = get(item, attname, default)
+            if v is None:
+                row.append(None)
+            elif how == AS_IS:
+                row.append(v)
+            elif how == JSON_TEXT:
+                row.append(_object_json(v, memo) if model is Change else _json_text(v, memo))
+            elif how == DATETIME:
+                row.append(ops.adapt_datetimefield_value(v))
+            else:
+                row.append(field.get_db_prep_save(v, connection))
+        out.append(row)
+    return out
+
+
+def _from_dict(item: dict, attname: str, default):
+    return item.get(attname, default)
 
 
 def _columns_of(model) -> list:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
 
 
-def _insert(model: type[KubeObject], rows: list[KubeObject]) -> None:
+def _insert(model, rows: list[dict], memo: dict | None = None) -> None:
     """One INSERT executed for every row (bulk_create's per-field compilation is the slow part)."""
     fields = _columns_of(model)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) VALUES ({marks})"
-    params = [[_prep(f, getattr(row, f.attname)) for f in fields] for row in rows]
+    params = _params(model, fields, rows, _from_dict, {} if memo is None else memo)
     with connection.cursor() as cur:
         cur.executemany(sql, params)
 
 
-def _save(rows: list[KubeObject]) -> None:
+def _model_of(row) -> type[KubeObject]:
+    """A model instance's class, or the model of a `cluster.reading.Stored` handle."""
+    return getattr(row, "model", None) or type(row)
+
+
+def _refresh(current, obj: dict) -> tuple[type[KubeObject], int, dict]:
+    """Keep the caller's row (model instance or Stored handle) current with what is written;
+    returns what `_save` writes."""
+    model = _model_of(current)
+    columns = _columns(model, obj)
+    if isinstance(current, KubeObject):
+        for field, value in columns.items():
+            setattr(current, field, value)
+    else:
+        current.resource_version, current.obj = columns["resource_version"], obj
+    return model, current.pk, columns
+
+
+def _save(rows: list[tuple[type[KubeObject], int, dict]], memo: dict | None = None) -> None:
     """One `UPDATE ... WHERE id = %s` executed for every row (bulk_update's CASE is far slower)."""
-    by_model: dict[type[KubeObject], list[KubeObject]] = {}
-    for row in rows:
-        by_model.setdefault(type(row), []).append(row)
+    by_model: dict[type[KubeObject], list[tuple[int, dict]]] = {}
+    for model, pk, columns in rows:
+        by_model.setdefault(model, []).append((pk, columns))
+    memo = {} if memo is None else memo
     for model, group in by_model.items():
         fields = [f for f in _columns_of(model) if f.name != "cluster"]
         assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
         sql = f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {assignments} WHERE id = %s"
-        params = [[_prep(f, getattr(row, f.attname)) for f in fields] + [row.pk] for row in group]
+        params = _params(model, fields, [columns for _, columns in group], _from_dict, memo)
+        for (pk, _), values in zip(group, params):
+            values.append(pk)
         with connection.cursor() as cur:
             cur.executemany(sql, params)
 
@@ -811,7 +976,7 @@ def _ensure_fresh(rows: list[KubeObject]) -> None:
     so what is stored now cannot change under us: compare it with what the caller read."""
     by_model: dict[type[KubeObject], dict[int, KubeObject]] = {}
     for row in rows:
-        by_model.setdefault(type(row), {})[row.pk] = row
+        by_model.setdefault(_model_of(row), {})[row.pk] = row
     for model, group in by_model.items():
         stored = dict(model.objects.filter(pk__in=group).values_list("pk", "resource_version"))
         for pk, row in group.items():
@@ -833,13 +998,13 @@ def _retrying(fn, attempts: int = 5):
 def _remove(rows: list[KubeObject]) -> None:
     by_model: dict[type[KubeObject], list[int]] = {}
     for row in rows:
-        by_model.setdefault(type(row), []).append(row.pk)
+        by_model.setdefault(_model_of(row), []).append(row.pk)
     for model, pks in by_model.items():
         model.objects.filter(pk__in=pks).delete()
 
 
-def _log(cluster: Cluster, changes: list[Change], touched: list[Touched]) -> None:
-    _insert(Change, changes)
+def _log(cluster: Cluster, changes: list[dict], touched: list[Touched], memo: dict | None = None) -> None:
+    _insert(Change, changes, memo)
     for fn in _in_transaction:
         fn(cluster, touched)
     cluster_id = cluster.pk

@@ -23,7 +23,6 @@ the window ``[now - startingDeadlineSeconds, now]``, so the ``MissSchedule`` bra
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -32,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 from croniter.croniter import CroniterBadDateError, CroniterError
 
+from cluster.jsondata import copy_json
 from controllers.job_plan import Event, format_time, parse_time
 
 CRONJOB_SCHEDULED_TIMESTAMP = "batch.kubernetes.io/cronjob-scheduled-timestamp"
@@ -248,7 +248,7 @@ def get_job_from_template(cj: dict, scheduled_time: datetime, zone: tzinfo) -> d
     }
     if meta.get("namespace"):
         metadata["namespace"] = meta["namespace"]
-    spec = copy.deepcopy(template.get("spec") or {})
+    spec = copy_json(template.get("spec") or {})
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": spec}
 
 
@@ -288,7 +288,7 @@ class _CronJobSync:
         self.spec = cj.get("spec") or {}
         self.jobs = sorted(jobs, key=lambda j: _meta(j).get("name", ""))
         self.now = now
-        self.status = copy.deepcopy(cj.get("status") or {})
+        self.status = copy_json(cj.get("status") or {})
         self.active: list[dict] = list(self.status.get("active") or [])
         self.create: list[dict] = []
         self.delete: list[str] = []

@@ -9,8 +9,8 @@ and write the status only when it changed. Every node's verdict is kept (the lat
 """
 from __future__ import annotations
 
-from cluster import store
-from cluster.models import ControllerRevision, DaemonSet, Node, Pod
+from cluster import reading, store
+from cluster.models import ControllerRevision, DaemonSet, Node, Pod, copy_json
 from cluster.selectors import matches, selector_requirements
 from controllers import daemonset_plan as plan_
 from controllers.engine import Result, Step, per_key, register
@@ -28,32 +28,42 @@ def _memory(step: Step, ds: DaemonSet) -> ControllerMemory:
 
 
 def claim_pods(step: Step, ds: dict) -> list[dict]:
-    """The pods this DaemonSet controls, adopting orphans and releasing strays (ClaimPods)."""
+    """The pods this DaemonSet controls, adopting orphans and releasing strays (ClaimPods).
+
+    Returns read-only views (`cluster.reading`)."""
     meta = ds["metadata"]
     reqs = selector_requirements((ds.get("spec") or {}).get("selector"))
-    rows = Pod.objects.filter(cluster=step.cluster, namespace=meta["namespace"]).filter(
-        owner_uid__in=[meta["uid"], ""]
+    rows = reading.views(
+        Pod.objects.filter(cluster=step.cluster, namespace=meta["namespace"], owner_uid__in=[meta["uid"], ""]),
+        "owner_uid",
     )
     owned, adopt, release = [], [], []
-    for pod in rows:
-        obj = pod.to_dict()
+    for owner_uid, obj in rows:
         matching = bool(reqs) and matches(reqs, obj["metadata"].get("labels"))
-        if pod.owner_uid == meta["uid"]:
-            (owned if matching else release).append((pod, obj))
+        if owner_uid == meta["uid"]:
+            (owned if matching else release).append(obj)
         elif matching and not obj["metadata"].get("deletionTimestamp"):
-            adopt.append((pod, obj))
-    if adopt:
-        for _, obj in adopt:
+            adopt.append(obj)
+    if adopt or release:
+        names = [o["metadata"]["name"] for o in adopt + release]
+        stored = {p.name: p for p in Pod.objects.filter(cluster=step.cluster, namespace=meta["namespace"], name__in=names)}
+        adopted = []
+        for view in adopt:
+            obj = copy_json(view)
             obj["metadata"].setdefault("ownerReferences", []).append(plan_.controller_ref(ds))
-        store.update_many(step.cluster, adopt)
-        owned += adopt
-    if release:
-        for _, obj in release:
+            adopted.append((stored[obj["metadata"]["name"]], obj))
+        released = []
+        for view in release:
+            obj = copy_json(view)
             obj["metadata"]["ownerReferences"] = [
                 r for r in obj["metadata"].get("ownerReferences", []) if r.get("uid") != meta["uid"]
             ]
-        store.update_many(step.cluster, release)
-    return [obj for _, obj in owned]
+            released.append((stored[obj["metadata"]["name"]], obj))
+        if adopted:
+            owned += store.update_many(step.cluster, adopted)
+        if released:
+            store.update_many(step.cluster, released)
+    return owned
 
 
 def sync_history(step: Step, ds_row: DaemonSet, pods: list[dict]) -> tuple[str, "plan_.HistoryPlan"]:
@@ -88,7 +98,7 @@ def reconcile_daemonset(step: Step, key: str) -> Result:
     current_hash, history = sync_history(step, row, pods)
     if history.collision_count is not None:
         ds.setdefault("status", {})["collisionCount"] = history.collision_count
-    nodes = [n.to_dict() for n in Node.objects.filter(cluster=step.cluster).order_by("name")]
+    nodes = reading.views(Node.objects.filter(cluster=step.cluster).order_by("name"))
     memory = _memory(step, row)
     plan = plan_.plan_daemonset(ds, nodes, pods, now=step.now, current_hash=current_hash,
                                 backoff=memory.data.get("backoff"))
@@ -117,7 +127,7 @@ def _create_pods(step: Step, ds: dict, plan: "plan_.DaemonSetPlan") -> list[str]
     for size in plan_.slow_start_batches(len(nodes)):
         batch = [plan.pod_for(ds, node) for node in nodes[start:start + size]]
         start += size
-        created += [o["metadata"]["name"] for o in store.create_many(step.cluster, batch)]
+        created += [o["metadata"]["name"] for o in store.create_many(step.cluster, batch, one_template=True)]
     return created
 
 

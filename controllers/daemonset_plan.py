@@ -32,7 +32,7 @@ Deliberate differences from upstream, each forced by the simulator's shape:
 
 from __future__ import annotations
 
-import copy
+import functools
 import json
 import math
 import struct
@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
+from cluster.jsondata import copy_json
 from cluster.timeutil import parse_optional_time as parse_time
 
 Obj = dict[str, Any]
@@ -212,6 +213,19 @@ def add_or_update_daemon_pod_tolerations(pod_spec: Mapping[str, Any]) -> list[Ob
     return tolerations
 
 
+def _daemon_tolerations(pod_spec: Mapping[str, Any]) -> tuple[Obj, ...]:
+    """add_or_update_daemon_pod_tolerations, computed once per distinct template (read-only)."""
+    key = (tuple(tuple(sorted(t.items())) for t in pod_spec.get("tolerations") or ()), bool(pod_spec.get("hostNetwork")))
+    return _daemon_tolerations_of(key)
+
+
+@functools.lru_cache(maxsize=256)
+def _daemon_tolerations_of(key: tuple) -> tuple[Obj, ...]:
+    tolerations, host_network = key
+    return tuple(add_or_update_daemon_pod_tolerations(
+        {"tolerations": [dict(t) for t in tolerations], "hostNetwork": host_network}))
+
+
 def _match_expression(requirement: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     """One nodeSelectorTerms matchExpressions entry. Malformed requirements match nothing."""
     key = requirement.get("key", "")
@@ -311,7 +325,7 @@ def placement(node: Mapping[str, Any], ds: Mapping[str, Any]) -> Placement:
         clauses.append("required node affinity matches")
 
     taints = (node.get("spec") or {}).get("taints") or []
-    tolerations = add_or_update_daemon_pod_tolerations(spec)
+    tolerations = _daemon_tolerations(spec)
     untolerated = find_untolerated_taint(taints, tolerations, (NO_SCHEDULE, NO_EXECUTE))
     if untolerated is not None:
         # Scheduled daemon pods may stay unless a NoExecute taint is not tolerated.
@@ -355,7 +369,7 @@ def template_generation(ds: Mapping[str, Any]) -> int | None:
 def replace_node_name_node_affinity(affinity: Mapping[str, Any] | None, node_name: str) -> Obj:
     """ReplaceDaemonSetPodNodeNameNodeAffinity: the required node affinity becomes exactly one
     term ``matchFields metadata.name In [node]``; preferred terms and pod (anti-)affinity stay."""
-    result = copy.deepcopy(dict(affinity or {}))
+    result = copy_json(dict(affinity or {}))
     node_affinity = dict(result.get("nodeAffinity") or {})
     required = dict(node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or {})
     required["nodeSelectorTerms"] = [
@@ -391,7 +405,7 @@ def new_daemon_pod(ds: Mapping[str, Any], node_name: str, hash: str) -> Obj:
     if template_meta.get("finalizers"):
         metadata["finalizers"] = list(template_meta["finalizers"])
 
-    spec = copy.deepcopy(dict(template.get("spec") or {}))
+    spec = copy_json(dict(template.get("spec") or {}))
     spec["tolerations"] = add_or_update_daemon_pod_tolerations(spec)
     spec["affinity"] = replace_node_name_node_affinity(spec.get("affinity"), node_name)
     return {
@@ -557,7 +571,7 @@ def compute_hash(template: Mapping[str, Any], collision_count: int | None) -> st
 
 def revision_data(ds: Mapping[str, Any]) -> Obj:
     """getPatch: what a ControllerRevision stores, a patch that replaces spec.template."""
-    template = copy.deepcopy(dict(_template(ds)))
+    template = copy_json(dict(_template(ds)))
     template["$patch"] = "replace"
     return {"spec": {"template": template}}
 
@@ -664,7 +678,7 @@ def plan_history(
     current_candidates: list[Obj] = []
     old: list[Obj] = []
     for revision in sorted(revisions, key=lambda r: (_revision_number(r), _name(r))):
-        revision = copy.deepcopy(dict(revision))
+        revision = copy_json(dict(revision))
         if CONTROLLER_REVISION_HASH_LABEL not in _labels(revision):
             revision.setdefault("metadata", {}).setdefault("labels", {})
             revision["metadata"]["labels"][CONTROLLER_REVISION_HASH_LABEL] = _name(revision)
@@ -837,6 +851,7 @@ def compute_status(
     now: datetime,
     current_hash: str,
     update_observed_generation: bool = True,
+    placements: Mapping[str, Placement] | None = None,
 ) -> Obj:
     """updateDaemonSetStatus: counters recomputed from the listed nodes and pods.
 
@@ -850,7 +865,8 @@ def compute_status(
     counts = dict.fromkeys(STATUS_COUNTERS, 0)
     for node in nodes:
         daemon_pods = node_to_pods.get(_name(node), [])
-        if not placement(node, ds).should_run:
+        where = placements[_name(node)] if placements is not None else placement(node, ds)
+        if not where.should_run:
             counts["numberMisscheduled"] += bool(daemon_pods)
             continue
         counts["desiredNumberScheduled"] += 1
@@ -1048,7 +1064,7 @@ def plan_daemonset(
         by_node = {w.node: w for w in works}
         creates, deletes = _rolling_update(sync, placements, node_to_pods, by_node)
 
-    status = compute_status(ds, nodes, pods, now=now, current_hash=current_hash)
+    status = compute_status(ds, nodes, pods, now=now, current_hash=current_hash, placements=placements)
     if sync.min_ready > 0 and status["numberReady"] != status["numberAvailable"]:
         sync.waits.append(float(sync.min_ready))
     sync.waits += _availability_waits(sync, node_to_pods)

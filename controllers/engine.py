@@ -125,6 +125,10 @@ class Engine:
         step = Step(self.cluster, now)
         try:
             with transaction.atomic():
+                # Writers lock the cluster's counter row first (cluster.store); so does a pass,
+                # before it touches the queue: a writer queueing a key this pass has claimed
+                # would otherwise wait for the pass while the pass waits for the counter row.
+                list(Cluster.objects.select_for_update().filter(pk=self.cluster.pk).values_list("pk"))
                 # Claim first (rows another process took are skipped): a write during the
                 # handler that wakes the same key re-adds it, and a crash rolls the claim back.
                 claimed = list(WorkItem.objects.select_for_update(skip_locked=True)

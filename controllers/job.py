@@ -94,7 +94,7 @@ def reconcile_job(step: Step, key: str) -> Result:
     for size in plan.slow_start_batches:
         batch = [c.pod for c in plan.create[start:start + size]]
         start += size
-        created += [o["metadata"]["name"] for o in store.create_many(step.cluster, batch)]
+        created += [o["metadata"]["name"] for o in store.create_many(step.cluster, batch, one_template=True)]
     fresh = Job.objects.get(pk=row.pk)
     status_changed = plan.status != fresh.status
     if status_changed:

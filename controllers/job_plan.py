@@ -33,7 +33,6 @@ transaction:
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import islice
 from typing import Iterable
 
+from cluster.jsondata import copy_json
 from cluster.timeutil import format_time
 from cluster.timeutil import parse_optional_time as parse_time
 
@@ -672,7 +672,7 @@ def new_job_pod(
     """
     job_meta = _meta(job)
     job_name = job_meta.get("name", "")
-    template = copy.deepcopy(_spec(job).get("template") or {})
+    template = copy_json(_spec(job).get("template") or {})
     template_meta = template.get("metadata") or {}
     labels = dict(template_meta.get("labels") or {})
     annotations = dict(template_meta.get("annotations") or {})
@@ -747,7 +747,7 @@ def plan_job(job: dict, pods: list[dict], *, now: datetime, backoff_record: dict
             create=(),
             delete=(),
             remove_finalizers=(),
-            status=copy.deepcopy(job.get("status") or {}),
+            status=copy_json(job.get("status") or {}),
             events=(),
             requeue_after=None,
             decisions=("job already finished: nothing to do",),
@@ -767,7 +767,7 @@ class _JobSync:
         self.now = now
         self.record_in = dict(empty_backoff_record(), **(record or {}))
         self.pods = sorted(pods, key=_name)
-        self.status = copy.deepcopy(job.get("status") or {})
+        self.status = copy_json(job.get("status") or {})
         self.conditions: list[dict] = self.status.get("conditions") or []
         self.indexed = is_indexed_job(job)
         self.per_index = self.indexed and has_backoff_limit_per_index(job)

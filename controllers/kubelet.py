@@ -16,8 +16,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from cluster import store
-from cluster.models import Node, Pod
+from cluster import reading, store
+from cluster.models import Node, Pod, copy_json
 from cluster.timeutil import format_time, parse_time
 from controllers.engine import Result, Step, register
 from controllers.models import ControllerMemory
@@ -85,7 +85,7 @@ class PodRun:
 
     def advance(self) -> tuple[dict | None, float | None]:
         """(new status or None, seconds until the next transition or None)."""
-        meta, status = self.pod["metadata"], dict(self.pod.get("status") or {})
+        meta, status = self.pod["metadata"], copy_json(self.pod.get("status") or {})
         if meta.get("deletionTimestamp"):
             return self._stop(status)
         if status.get("phase") in ("Succeeded", "Failed"):
@@ -268,19 +268,20 @@ def _remember_images(cluster, node_uids: dict[str, str], rows: dict[str, Control
 def run_pods(step: Step, names: list[str]) -> dict[str, Result]:
     cluster = step.cluster
     wanted = {tuple(n.split("/", 1)) for n in names}
-    pods = [p for p in Pod.objects.filter(cluster=cluster, name__in={n for _, n in wanted}).exclude(node_name="")
-            if (p.namespace, p.name) in wanted]
-    node_rows = {n.name: n for n in Node.objects.filter(cluster=cluster, name__in={p.node_name for p in pods})}
-    node_uids = {name: n.uid for name, n in node_rows.items()}
+    pods = [(node_name, p) for node_name, p in reading.stored(
+        Pod.objects.filter(cluster=cluster, name__in={n for _, n in wanted}).exclude(node_name=""), "node_name")
+        if (p.namespace, p.name) in wanted]
+    nodes = {name: (uid, ready) for name, uid, ready in Node.objects.filter(
+        cluster=cluster, name__in={n for n, _ in pods}).values_list("name", "uid", "ready")}
+    node_uids = {name: uid for name, (uid, _) in nodes.items()}
     cache, memory_rows = _image_cache(cluster, node_uids)
     results = {name: Result.done() for name in names}
     updates, deletions, events, pulled = [], [], [], {}
-    for pod in pods:
-        node = node_rows.get(pod.node_name)
-        if node is None or node.ready != "True":
+    for node_name, pod in pods:
+        if nodes.get(node_name, ("", ""))[1] != "True":
             continue  # no kubelet there to report: the pod is frozen until the node recovers
-        obj = pod.to_dict()
-        run = PodRun(obj, step.now, cache[pod.node_name])
+        obj = pod.view()
+        run = PodRun(obj, step.now, cache[node_name])
         status, next_in = run.advance()
         key = f"{pod.namespace}/{pod.name}"
         if status is not None:
@@ -288,8 +289,8 @@ def run_pods(step: Step, names: list[str]) -> dict[str, Result]:
         if run.delete:
             deletions.append(pod)
         events += [(obj, t, r, m) for t, r, m in run.events]
-        pulled.setdefault(pod.node_name, set()).update(run.pulled)
-        cache[pod.node_name] |= run.pulled
+        pulled.setdefault(node_name, set()).update(run.pulled)
+        cache[node_name] |= run.pulled
         if next_in is not None:
             results[key] = Result.after(next_in)
     if updates:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
+from django.db import connection
+
 from cluster.models import Cluster
 from controllers.models import WorkItem
 
@@ -21,16 +23,17 @@ def add(cluster: Cluster | int, keys: Iterable[str], due: datetime) -> None:
     keys = set(keys)
     if not keys:
         return
-    existing = dict(
-        WorkItem.objects.filter(cluster_id=cluster_id, key__in=keys).values_list("key", "due_at")
-    )
-    later = [k for k, d in existing.items() if d > due]
-    if later:
-        WorkItem.objects.filter(cluster_id=cluster_id, key__in=later).update(due_at=due)
-    new = sorted(keys - existing.keys())
-    if new:
-        WorkItem.objects.bulk_create([WorkItem(cluster_id=cluster_id, key=k, due_at=due) for k in new],
-                                     ignore_conflicts=True)
+    # One upsert (SQLite and PostgreSQL): a new key gets a row, a queued one keeps its row (and
+    # its place among keys due at the same time), due at the earlier of the two times.
+    table = connection.ops.quote_name(WorkItem._meta.db_table)
+    when = connection.ops.adapt_datetimefield_value(due)
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {table} (cluster_id, key, due_at, failures) VALUES (%s, %s, %s, 0) "
+            f"ON CONFLICT (cluster_id, key) DO UPDATE SET due_at = CASE "
+            f"WHEN excluded.due_at < {table}.due_at THEN excluded.due_at ELSE {table}.due_at END",
+            [(cluster_id, k, when) for k in sorted(keys)],
+        )
 
 
 def next_due(cluster: Cluster) -> datetime | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from cluster import store
+from cluster import reading, store
 from cluster.models import Event, Node, Pod
 from cluster.quantity import parse_cpu, parse_memory
 from cluster.timeutil import format_time
@@ -54,20 +54,19 @@ def pod_requests(spec: dict) -> tuple[float, float]:
 
 def _rooms(cluster) -> list[NodeRoom]:
     rooms = {}
-    for node in Node.objects.filter(cluster=cluster).order_by("name"):
-        obj = node.to_dict()
+    for obj in reading.views(Node.objects.filter(cluster=cluster).order_by("name")):
         alloc = (obj.get("status") or {}).get("allocatable") or {}
-        rooms[node.name] = NodeRoom(
+        rooms[obj["metadata"]["name"]] = NodeRoom(
             obj,
             max_pods=int(alloc.get("pods", 110)),
             cpu_allocatable=parse_cpu(alloc.get("cpu", "0")),
             memory_allocatable=parse_memory(alloc.get("memory", "0")),
         )
     running = Pod.objects.filter(cluster=cluster).exclude(node_name="").exclude(phase__in=["Succeeded", "Failed"])
-    for node_name, spec in running.values_list("node_name", "spec"):
+    for node_name, pod in reading.views(running, "node_name"):
         room = rooms.get(node_name)
         if room:
-            cpu, memory = pod_requests(spec)
+            cpu, memory = pod_requests(pod["spec"])
             room.pods += 1
             room.cpu += cpu
             room.memory += memory
@@ -135,7 +134,7 @@ def failure_message(total: int, reasons: list[str]) -> str:
 
 def schedule(step: Step, names: list[str]) -> dict[str, Result]:
     cluster, now_s = step.cluster, format_time(step.now)
-    pending = list(
+    pending = reading.stored(
         Pod.objects.filter(cluster=cluster, node_name="", phase="Pending", deletion_timestamp__isnull=True)
         .order_by("creation_timestamp", "name")
     )
@@ -145,7 +144,7 @@ def schedule(step: Step, names: list[str]) -> dict[str, Result]:
     by_name = {room.name: room for room in rooms}
     bound, failures = [], []
     for pod in pending:
-        obj = pod.to_dict()
+        obj = pod.view()
         pinned = pinned_nodes(obj.get("spec") or {})
         candidates = rooms if pinned is None else [by_name[n] for n in sorted(pinned) if n in by_name]
         reasons = [AFFINITY_MISMATCH] * (len(rooms) - len(candidates))
@@ -161,11 +160,10 @@ def schedule(step: Step, names: list[str]) -> dict[str, Result]:
         room.pods += 1
         room.cpu += cpu
         room.memory += memory
-        obj["spec"]["nodeName"] = room.name
         conditions = [c for c in obj["status"].get("conditions", []) if c.get("type") != "PodScheduled"]
-        obj["status"]["conditions"] = [{"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                                        "lastTransitionTime": now_s}, *conditions]
-        bound.append((pod, obj))
+        scheduled = {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": now_s}
+        bound.append((pod, {**obj, "spec": {**obj["spec"], "nodeName": room.name},
+                            "status": {**obj["status"], "conditions": [scheduled, *conditions]}}))
     if bound:
         # A binding writes spec.nodeName (the pods/binding subresource) and the PodScheduled condition.
         store.update_many(cluster, bound, subresource="binding")

@@ -224,6 +224,57 @@ def test_events_count_repeats(cluster):
     assert event.to_dict()["count"] == 3
 
 
+def test_similar_events_are_aggregated_after_ten_as_the_recorder_does(cluster):
+    """client-go's EventAggregator: the 10th distinct message of the same reason on the same
+    object starts one "(combined from similar events)" event whose count then goes up."""
+    from datetime import timedelta
+
+    from cluster.clock import SimClock
+
+    ds = store.create(cluster, copy.deepcopy(DAEMONSET))
+    created = [(ds, "Normal", "SuccessfulCreate", f"Created pod: p{i}") for i in range(25)]
+    store.record_events(cluster, created[:5], component="daemonset-controller")
+    store.record_events(cluster, created[5:], component="daemonset-controller")
+    store.record_event(cluster, ds, "Normal", "SuccessfulCreate", "Created pod: p0", component="daemonset-controller")
+    events = [e.to_dict() for e in store.model_for("Event").objects.filter(involved_uid=ds["metadata"]["uid"])]
+    single = sorted(e["message"] for e in events if e["count"] == 1)
+    assert single == sorted(f"Created pod: p{i}" for i in range(9))
+    (combined,) = [e for e in events if e["message"].startswith("(combined from similar events): ")]
+    assert combined["count"] == 17  # p9 ... p24, then p0 again: the group is aggregated now
+    assert combined["message"] == "(combined from similar events): Created pod: p0"
+    assert len(events) == 10
+    # Another reason on the same object is its own group.
+    store.record_event(cluster, ds, "Normal", "SuccessfulDelete", "Deleted pod: p1", component="daemonset-controller")
+    assert store.model_for("Event").objects.filter(reason="SuccessfulDelete").get().to_dict()["count"] == 1
+    # Ten minutes later the correlator starts afresh.
+    SimClock(cluster).step(timedelta(minutes=11))
+    store.record_event(cluster, ds, "Normal", "SuccessfulCreate", "Created pod: q1", component="daemonset-controller")
+    assert store.model_for("Event").objects.filter(reason="SuccessfulCreate").count() == 11
+
+
+def test_pods_from_one_template_are_stored_as_full_validation_would_store_them(cluster):
+    """`one_template` validates the first pod and gives the others what defaulting added."""
+    from cluster.jsondata import copy_json
+    from controllers import daemonset_plan
+
+    ds = store.create(cluster, copy.deepcopy(DAEMONSET))
+    pods = [daemonset_plan.new_daemon_pod(ds, f"node-{i}", "abc123") for i in range(3)]
+    fast = store.create_many(cluster, copy_json(pods), one_template=True)
+    for p in pods:
+        p["metadata"]["generateName"] = "slow-"
+    slow = store.create_many(cluster, pods)
+    assert fast[0]["spec"]["enableServiceLinks"] is True  # a pod default, not a template one
+    for a, b in zip(fast, slow):
+        for obj in (a, b):
+            for key in ("name", "generateName", "uid", "resourceVersion"):
+                obj["metadata"].pop(key)
+        assert a == b
+    bad = daemonset_plan.new_daemon_pod(ds, "node-9", "abc123")
+    bad["spec"]["containers"][0]["image"] = ""
+    with pytest.raises(Invalid):
+        store.create_many(cluster, [bad, copy_json(bad)], one_template=True)
+
+
 def test_announcements_come_after_commit_with_keys_only(cluster, django_capture_on_commit_callbacks):
     seen = []
 

@@ -1,0 +1,105 @@
+"""Read-only views of stored objects, for the controllers' hot read paths.
+
+A controller pass reads every node and pod it cares about, every pass; decoding each row's JSON
+(and copying it, as `KubeObject.to_dict()` does so callers may change it) was most of the cost.
+Here rows are read as raw JSON text and decoded through a cache keyed by the text itself, so an
+object that has not changed since the last pass costs a dictionary lookup. Being keyed by
+content, the cache can never serve a stale or rolled-back version.
+
+The values are shared: treat them as read-only (copy with `copy_json` before changing anything;
+the test suite checks after every test that no cached value was changed).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import connections
+from django.db.models import QuerySet
+
+from cluster.models import NO_SPEC_KINDS, STATUS_KINDS, copy_json
+
+MAX_CACHED = 200_000  # texts; the cache starts afresh when full
+_decoded: dict[str, Any] = {}
+
+
+def decode(text: str | Any) -> Any:
+    """The decoded value of a JSON text (shared: do not change it)."""
+    if not isinstance(text, str):  # a backend that decodes JSON itself
+        return text
+    value = _decoded.get(text)
+    if value is None:
+        if len(_decoded) >= MAX_CACHED:
+            _decoded.clear()
+        value = _decoded[text] = json.loads(text)
+    return value
+
+
+class Stored:
+    """A stored object as a controller's hot path holds it: its row's identity and a read-only
+    view. The store's `update_many` and `delete_many` take it in place of a model instance, and
+    keep it current (resourceVersion and view) after a write, as they do model instances."""
+
+    __slots__ = ("model", "pk", "resource_version", "obj")
+
+    def __init__(self, model, pk: int, resource_version: int, obj: dict):
+        self.model, self.pk, self.resource_version, self.obj = model, pk, resource_version, obj
+
+    kind = property(lambda self: self.model.kind)
+    name = property(lambda self: self.obj["metadata"]["name"])
+    namespace = property(lambda self: self.obj["metadata"].get("namespace", ""))
+    uid = property(lambda self: self.obj["metadata"]["uid"])
+
+    def view(self) -> dict:
+        return self.obj
+
+    def to_dict(self) -> dict:
+        return copy_json(self.obj)
+
+    def __repr__(self) -> str:
+        return f"<Stored {self.kind} {self.namespace}/{self.name} rv={self.resource_version}>"
+
+
+def stored(queryset: QuerySet, *extra: str) -> list:
+    """Like `views`, as `Stored` handles (with `extra`: tuples of those values and the handle)."""
+    model = queryset.model
+    n = len(extra)
+    return [
+        (*row[:n], Stored(model, row[n], row[n + 1], row[n + 2])) if n else Stored(model, row[0], row[1], row[2])
+        for row in views(queryset, *extra, "pk", "resource_version")
+    ]
+
+
+def views(queryset: QuerySet, *extra: str) -> list:
+    """The objects a queryset selects, as read-only dicts shaped like `to_dict()`.
+
+    With `extra` column names, each item is a tuple of those columns' values and the object.
+    """
+    model = queryset.model
+    if model.kind in NO_SPEC_KINDS:
+        raise ValueError(f"{model.kind} has no spec and status columns to view")
+    fields = [*extra, "metadata", "spec", "status"]
+    compiler = queryset.values_list(*fields).query.get_compiler(queryset.db)
+    sql, params = compiler.as_sql()
+    with connections[queryset.db].cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    head = {"apiVersion": model.api_version, "kind": model.kind}
+    spec_always = model.kind not in NO_SPEC_KINDS
+    status_always = model.kind in STATUS_KINDS
+    n = len(extra)
+    out = []
+    for row in rows:
+        obj = {**head, "metadata": decode(row[n])}
+        spec, status = decode(row[n + 1]), decode(row[n + 2])
+        if spec or spec_always:
+            obj["spec"] = spec
+        if status or status_always:
+            obj["status"] = status
+        out.append((*row[:n], obj) if n else obj)
+    return out
+
+
+def changed_in_place() -> list[str]:
+    """Cached texts whose value was changed in place (for the tests: must be empty)."""
+    return [text for text, value in list(_decoded.items()) if json.loads(text) != value]
