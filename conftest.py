@@ -27,7 +27,7 @@ def _shared_views_stay_unchanged():
     from cluster import reading
 
     changed = reading.changed_in_place()
-    reading._decoded.clear()
+    reading.clear()
     assert not changed, f"a shared read-only view was changed in place: {changed[0][:200]}"
 
 

@@ -21,6 +21,7 @@ from cluster.models import NO_SPEC_KINDS, STATUS_KINDS, copy_json
 
 MAX_CACHED = 200_000  # texts; the cache starts afresh when full
 _decoded: dict[str, Any] = {}
+_texts: dict[int, str] = {}  # id(decoded value) -> its text, while the value is cached
 
 
 def decode(text: str | Any) -> Any:
@@ -30,9 +31,22 @@ def decode(text: str | Any) -> Any:
     value = _decoded.get(text)
     if value is None:
         if len(_decoded) >= MAX_CACHED:
-            _decoded.clear()
+            clear()
         value = _decoded[text] = json.loads(text)
+        _texts[id(value)] = text
     return value
+
+
+def text_of(value: Any) -> str | None:
+    """The stored JSON text a shared value was decoded from (the store writes it back as is
+    when an object is written with that part unchanged), or None."""
+    text = _texts.get(id(value))
+    return text if text is not None and _decoded.get(text) is value else None
+
+
+def clear() -> None:
+    _decoded.clear()
+    _texts.clear()
 
 
 class Stored:
@@ -84,16 +98,23 @@ def views(queryset: QuerySet, *extra: str) -> list:
     with connections[queryset.db].cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
-    head = {"apiVersion": model.api_version, "kind": model.kind}
-    spec_always = model.kind not in NO_SPEC_KINDS
-    status_always = model.kind in STATUS_KINDS
+    api_version, kind = model.api_version, model.kind
+    status_always = kind in STATUS_KINDS
     n = len(extra)
+    cached = _decoded.get
+    if rows and not isinstance(rows[0][n], str):  # a backend that decodes JSON itself
+        cached = lambda value: value  # noqa: E731
     out = []
     for row in rows:
-        obj = {**head, "metadata": decode(row[n])}
-        spec, status = decode(row[n + 1]), decode(row[n + 2])
-        if spec or spec_always:
-            obj["spec"] = spec
+        # decode(), inlined: this loop runs for every node and pod of every pass
+        meta, spec, status = cached(row[n]), cached(row[n + 1]), cached(row[n + 2])
+        if meta is None:
+            meta = decode(row[n])
+        if spec is None:
+            spec = decode(row[n + 1])
+        if status is None:
+            status = decode(row[n + 2])
+        obj = {"apiVersion": api_version, "kind": kind, "metadata": meta, "spec": spec}
         if status or status_always:
             obj["status"] = status
         out.append((*row[:n], obj) if n else obj)

@@ -25,7 +25,7 @@ from typing import Callable, Iterable
 
 from django.db import connection, transaction
 
-from cluster import manifests
+from cluster import manifests, reading
 from cluster.errors import AlreadyExists, BadRequest, Conflict, Forbidden, Invalid, NotFound
 from cluster.kinds import resource_for, resource_for_manifest
 from cluster.models import MODELS, Change, Cluster, KubeObject, copy_json
@@ -293,10 +293,11 @@ def create_many(cluster: Cluster, objs: Iterable[dict], *, dry_run: bool = False
     `trusted` is for objects the system builds itself from checked parts (the event recorder's
     events): they are not defaulted and validated again. `one_template` is for a controller's
     pods built from one (validated) template, differing only in generated names, labels and
-    node: the first is defaulted and validated; when defaulting only added top-level fields of
-    its metadata, spec or status, the others get the same fields and are taken as they are,
-    otherwise each goes through defaulting and validation."""
-    objs = list(objs) if trusted else [copy_json(o) for o in objs]
+    node: the first is defaulted and validated; when defaulting only added fields to it, the
+    others get the same fields and are taken as they are, otherwise (or where one's shape
+    differs) each goes through defaulting and validation. With either, the objects are taken
+    over (not copied): the caller built them for this call."""
+    objs = list(objs) if trusted or one_template else [copy_json(o) for o in objs]
     if not objs:
         return []
     kinds = [_check_kind(o) for o in objs]
@@ -304,7 +305,8 @@ def create_many(cluster: Cluster, objs: Iterable[dict], *, dry_run: bool = False
     now_s = format_time(sim_now)
     first_counter = last_counter - len(objs) + 1
     prepared = []
-    additions: dict | None = None  # what defaulting added to the first of `one_template`
+    generated: list[tuple[int, random.Random]] = []  # (index, its draw) for generateName objects
+    additions: list | None = None  # what defaulting added to the first of `one_template`
     for i, (kind, obj) in enumerate(zip(kinds, objs)):
         res = resource_for(kind)
         meta = obj.setdefault("metadata", {}) or {}
@@ -313,6 +315,7 @@ def create_many(cluster: Cluster, objs: Iterable[dict], *, dry_run: bool = False
         meta["uid"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"][:MAX_GENERATE_NAME_BASE] + name_suffix(rng)
+            generated.append((i, rng))
         if res.namespaced:
             meta["namespace"] = meta.get("namespace") or "default"
         else:
@@ -328,18 +331,16 @@ def create_many(cluster: Cluster, objs: Iterable[dict], *, dry_run: bool = False
             _admit_pod(obj)
         if trusted:
             prepared.append(obj)
-        elif additions is not None:
-            for (section, key), value in additions.items():
-                obj[section][key] = copy_json(value)
+        elif additions is not None and _add(obj, additions):
             prepared.append(obj)
-        elif one_template:
+        elif one_template and additions is None:
             checked = _validated(copy_json(obj))
-            additions = _top_level_additions(obj, checked)
+            additions = _additions(obj, checked)
             prepared.append(checked)
         else:
             prepared.append(_validated(obj))
     _check_namespaces(cluster, prepared)
-    _check_unique(cluster, prepared)
+    _check_unique(cluster, prepared, dict(generated))
     if dry_run:
         return prepared
     rv_last, _, _ = _bump_counters(cluster, rvs=len(prepared))
@@ -359,26 +360,49 @@ def create_many(cluster: Cluster, objs: Iterable[dict], *, dry_run: bool = False
     return prepared
 
 
-def _top_level_additions(obj: dict, checked: dict) -> dict | None:
-    """{(section, key): value} for the fields defaulting added at the top of metadata, spec and
-    status; None when it changed anything else."""
-    if obj.keys() != checked.keys():
-        return None
-    additions = {}
-    for section in obj:
-        before, after = obj[section], checked[section]
-        if section not in ("metadata", "spec", "status") or not isinstance(before, dict):
-            if before != after:
-                return None
-            continue
-        for key, value in after.items():
-            if key not in before:
-                additions[(section, key)] = value
-            elif before[key] != value:
-                return None
-        if any(key not in after for key in before):
+def _additions(before, after, path: tuple = ()) -> list[tuple[tuple, object]] | None:
+    """[(path, value)] for every key defaulting added (at any depth); None when it changed or
+    removed anything."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        if any(k not in after for k in before):
             return None
-    return additions
+        found = []
+        for k, v in after.items():
+            if k not in before:
+                found.append(((*path, k), v))
+                continue
+            sub = _additions(before[k], v, (*path, k))
+            if sub is None:
+                return None
+            found += sub
+        return found
+    if isinstance(before, list) and isinstance(after, list):
+        if len(before) != len(after):
+            return None
+        found = []
+        for i, (b, a) in enumerate(zip(before, after)):
+            sub = _additions(b, a, (*path, i))
+            if sub is None:
+                return None
+            found += sub
+        return found
+    return [] if before == after else None
+
+
+def _add(obj: dict, additions: list[tuple[tuple, object]]) -> bool:
+    """Give obj the keys defaulting added to its template sibling; False where its shape differs."""
+    for path, value in additions:
+        target = obj
+        try:
+            for step in path[:-1]:
+                target = target[step]
+        except (KeyError, IndexError, TypeError):
+            return False
+        if not isinstance(target, dict):
+            return False
+        if path[-1] not in target:
+            target[path[-1]] = copy_json(value)
+    return True
 
 
 def _check_namespaces(cluster: Cluster, objs: list[dict]) -> None:
@@ -394,25 +418,46 @@ def _check_namespaces(cluster: Cluster, objs: list[dict]) -> None:
         raise NotFound.of("Namespace", missing[0])
 
 
-def _check_unique(cluster: Cluster, objs: list[dict]) -> None:
+GENERATE_NAME_ATTEMPTS = 8  # the API server's RetryGenerateName: the first try and 7 more
+
+
+def _check_unique(cluster: Cluster, objs: list[dict], generated: dict[int, random.Random] | None = None) -> None:
+    """AlreadyExists for a name taken (in the store or earlier in the batch). A generated name
+    that collides is drawn again from the object's own draw, as the API server retries it."""
+    generated = generated or {}
+    for attempt in range(GENERATE_NAME_ATTEMPTS):
+        taken = _taken(cluster, objs)
+        if not taken:
+            return
+        fixed = [i for i in taken if i not in generated]
+        if fixed or attempt == GENERATE_NAME_ATTEMPTS - 1:
+            i = (fixed or taken)[0]
+            raise AlreadyExists.of(objs[i]["kind"], objs[i]["metadata"]["name"])
+        for i in taken:
+            meta = objs[i]["metadata"]
+            meta["name"] = meta["generateName"][:MAX_GENERATE_NAME_BASE] + name_suffix(generated[i])
+
+
+def _taken(cluster: Cluster, objs: list[dict]) -> list[int]:
+    """Indexes of the objects whose (kind, namespace, name) is stored or used earlier in the batch."""
     seen: set[tuple[str, str, str]] = set()
-    by_kind: dict[str, list[dict]] = {}
-    for obj in objs:
+    taken: list[int] = []
+    by_kind: dict[str, list[tuple[int, dict]]] = {}
+    for i, obj in enumerate(objs):
         key = (obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
         if key in seen:
-            raise AlreadyExists.of(key[0], key[2])
+            taken.append(i)
         seen.add(key)
-        by_kind.setdefault(obj["kind"], []).append(obj)
+        by_kind.setdefault(obj["kind"], []).append((i, obj))
     for kind, group in by_kind.items():
-        names = {o["metadata"]["name"] for o in group}
+        names = {o["metadata"]["name"] for _, o in group}
         existing = set(
             model_for(kind)
             .objects.filter(cluster=cluster, name__in=names)
             .values_list("namespace", "name")
         )
-        for obj in group:
-            if (obj["metadata"].get("namespace", ""), obj["metadata"]["name"]) in existing:
-                raise AlreadyExists.of(kind, obj["metadata"]["name"])
+        taken += [i for i, o in group if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) in existing]
+    return sorted(set(taken))
 
 
 # --- update / patch ------------------------------------------------------------------------
@@ -496,11 +541,13 @@ def _merge_for_update(old: dict, new: dict, subresource: str | None) -> dict:
     new.setdefault("metadata", {})
     meta = new["metadata"]
     old_meta = old["metadata"]
-    if subresource == "status":  # the rest is old's, shared (metadata copied: it gets a new version)
-        return {**old, "metadata": copy_json(old_meta), "status": new.get("status") or {}}
+    # A status or binding write keeps the rest of old, shared (metadata is copied one level
+    # deep: it gets a new resourceVersion).
+    if subresource == "status":
+        return {**old, "metadata": dict(old_meta), "status": new.get("status") or {}}
     if subresource == "binding":  # pods/binding: the scheduler sets the node (and PodScheduled)
         spec = {**(old.get("spec") or {}), "nodeName": (new.get("spec") or {}).get("nodeName")}
-        return {**old, "metadata": copy_json(old_meta), "spec": spec, "status": new.get("status") or {}}
+        return {**old, "metadata": dict(old_meta), "spec": spec, "status": new.get("status") or {}}
     for key in ("uid", "creationTimestamp", "namespace", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
         if key in old_meta:
             meta[key] = old_meta[key]
@@ -873,21 +920,32 @@ def _adapters(model, fields) -> list[tuple]:
 
 def _json_text(value, memo: dict) -> str:
     """JSON text of a value, remembering it by identity for this batch (the change-log row of
-    an object then reuses its metadata, spec and status texts instead of encoding them again)."""
-    text = memo.get(id(value))
+    an object then reuses its metadata, spec and status texts instead of encoding them again).
+    A value shared with a read view (`cluster.reading`) has its stored text already."""
+    key = id(value)
+    text = memo.get(key) or reading.text_of(value)
     if text is None:
-        text = memo[id(value)] = json.dumps(value)
+        text = json.dumps(value)
+    memo[key] = text
     return text
 
 
+_KEY_TEXT: dict[str, str] = {}
+
+
 def _object_json(obj: dict, memo: dict) -> str:
+    """JSON text of a mapping whose values may have been encoded already (see `_json_text`)."""
     parts = []
     for k, v in obj.items():
+        key = _KEY_TEXT.get(k)
+        if key is None:
+            key = json.dumps(k)
+            if len(_KEY_TEXT) < 10_000:
+                _KEY_TEXT[k] = key
         if isinstance(v, (dict, list)):
-            text = memo.get(id(v))
-            parts.append(f"{json.dumps(k)}: {text if text is not None else json.dumps(v)}")
+            parts.append(f"{key}: {_json_text(v, memo)}")
         else:
-            parts.append(f"{json.dumps(k)}: {json.dumps(v)}")
+            parts.append(f"{key}: {json.dumps(v)}")
     return "{" + ", ".join(parts) + "}"
 
 
@@ -904,7 +962,7 @@ def _params(model, fields, values: list, get, memo: dict) -> list[list]:
             elif how == AS_IS:
                 row.append(v)
             elif how == JSON_TEXT:
-                row.append(_object_json(v, memo) if model is Change else _json_text(v, memo))
+                row.append(_object_json(v, memo) if model is Change or attname == "body" else _json_text(v, memo))
             elif how == DATETIME:
                 row.append(ops.adapt_datetimefield_value(v))
             else:

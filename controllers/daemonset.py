@@ -101,7 +101,7 @@ def reconcile_daemonset(step: Step, key: str) -> Result:
     nodes = reading.views(Node.objects.filter(cluster=step.cluster).order_by("name"))
     memory = _memory(step, row)
     plan = plan_.plan_daemonset(ds, nodes, pods, now=step.now, current_hash=current_hash,
-                                backoff=memory.data.get("backoff"))
+                                backoff=memory.data.get("backoff"), shared_nodes=True)
     created = _create_pods(step, ds, plan)
     deleted = _delete_pods(step, row.uid, plan)
     events = [(ds, e.type, e.reason, e.message) for e in plan.events]
@@ -150,6 +150,8 @@ def _remember(step: Step, row: DaemonSet, memory: ControllerMemory, plan, create
             continue
         if before.get("message") == d.message and d.verdict not in ("create", "delete", "delete-extra"):
             continue
+        if d.verdict == "create" and d.node not in by_node:
+            continue  # beyond this pass's burst limit (the plan's note says so): logged when created
         message = d.message + (f" → created {by_node[d.node]}" if d.node in by_node else "")
         step.decide(COMPONENT, d.verdict, message, kind="DaemonSet", namespace=row.namespace, name=row.name, node=d.node)
     for note in plan.notes:

@@ -346,6 +346,32 @@ def placement(node: Mapping[str, Any], ds: Mapping[str, Any]) -> Placement:
     return Placement(True, True, reason)
 
 
+_PLACEMENT_MEMO: dict[tuple, tuple] = {}
+
+
+def _placements(nodes: list[Mapping[str, Any]], ds: Mapping[str, Any]) -> dict[str, Placement]:
+    """placement() for every node, remembered across passes: a node whose metadata and spec are
+    the very same (shared, read-only) values as in an earlier pass, for the same placement rules
+    of the template, gets the verdict it got then."""
+    spec = _template_spec(ds)
+    rules = json.dumps([spec.get(k) for k in ("nodeName", "nodeSelector", "affinity", "tolerations", "hostNetwork")],
+                       sort_keys=True)
+    if len(_PLACEMENT_MEMO) > 100_000:
+        _PLACEMENT_MEMO.clear()
+    out = {}
+    for node in nodes:
+        meta, node_spec = node.get("metadata"), node.get("spec")
+        key = (id(meta), id(node_spec), rules)
+        found = _PLACEMENT_MEMO.get(key)
+        if found is not None and found[0] is meta and found[1] is node_spec:
+            out[meta["name"]] = found[2]
+            continue
+        result = placement(node, ds)
+        _PLACEMENT_MEMO[key] = (meta, node_spec, result)
+        out[meta["name"]] = result
+    return out
+
+
 def node_should_run_daemon_pod(node: Mapping[str, Any], ds: Mapping[str, Any]) -> tuple[bool, bool, str]:
     """(should_run, should_continue_running, reason) exactly as NodeShouldRunDaemonPod."""
     result = placement(node, ds)
@@ -852,6 +878,7 @@ def compute_status(
     current_hash: str,
     update_observed_generation: bool = True,
     placements: Mapping[str, Placement] | None = None,
+    node_to_pods: Mapping[str, list[Mapping[str, Any]]] | None = None,
 ) -> Obj:
     """updateDaemonSetStatus: counters recomputed from the listed nodes and pods.
 
@@ -859,7 +886,8 @@ def compute_status(
     pod decides ready / available / updated; a pod on a node that should not run one is
     misscheduled. Other status fields (conditions, collisionCount) are carried over.
     """
-    node_to_pods = nodes_to_daemon_pods(pods)
+    if node_to_pods is None:
+        node_to_pods = nodes_to_daemon_pods(pods)
     min_ready = _min_ready_seconds(ds)
     generation = template_generation(ds)
     counts = dict.fromkeys(STATUS_COUNTERS, 0)
@@ -1009,6 +1037,7 @@ def plan_daemonset(
     current_hash: str,
     backoff: Mapping[str, Mapping[str, Any]] | None = None,
     burst_replicas: int = BURST_REPLICAS,
+    shared_nodes: bool = False,
 ) -> DaemonSetPlan:
     """One sync of one DaemonSet, after its history is known (``current_hash`` from
     ``plan_history``; write its ``collision_count`` to ``ds.status.collisionCount`` first, the
@@ -1018,7 +1047,8 @@ def plan_daemonset(
     manage() decides per node (create / delete failed, succeeded, extra or unwanted pods); the
     update strategy runs only when manage() planned nothing (see the module docstring); the
     status is computed from the pods and nodes as given, as upstream does, and the caller's next
-    pass sees the effect of this one.
+    pass sees the effect of this one. ``shared_nodes``: the nodes are shared read-only views
+    (`cluster.reading`), never changed in place, so placements may be remembered across passes.
     """
     nodes = sorted(nodes, key=_name)
     pods = list(pods)
@@ -1033,7 +1063,7 @@ def plan_daemonset(
         surge=allows_surge(ds),
         backoff=_FailedPodsBackoff(backoff, observed_generation, now),
     )
-    placements = {_name(n): placement(n, ds) for n in nodes}
+    placements = _placements(nodes, ds) if shared_nodes else {_name(n): placement(n, ds) for n in nodes}
 
     if _selects_all(ds):
         event = Event(
@@ -1064,7 +1094,8 @@ def plan_daemonset(
         by_node = {w.node: w for w in works}
         creates, deletes = _rolling_update(sync, placements, node_to_pods, by_node)
 
-    status = compute_status(ds, nodes, pods, now=now, current_hash=current_hash, placements=placements)
+    status = compute_status(ds, nodes, pods, now=now, current_hash=current_hash, placements=placements,
+                            node_to_pods=node_to_pods)
     if sync.min_ready > 0 and status["numberReady"] != status["numberAvailable"]:
         sync.waits.append(float(sync.min_ready))
     sync.waits += _availability_waits(sync, node_to_pods)

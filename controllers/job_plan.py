@@ -33,6 +33,7 @@ transaction:
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass
@@ -1290,16 +1291,53 @@ def job_attempts(job: dict, pods: list[dict], previous_attempts: Iterable[dict] 
     for name, attempt in attempts.items():
         if name not in present:
             attempt["gone"] = True
-    per_index = has_backoff_limit_per_index(job)
+    new: list[dict] = []
     for pod in sorted(pods, key=lambda p: (_meta(p).get("creationTimestamp") or "", _name(p))):
         fresh = _attempt_from_pod(pod)
         known = attempts.get(fresh["pod"])
         if known is None:
-            fresh["backoffSeconds"] = _backoff_before(fresh, attempts.values(), per_index)
             attempts[fresh["pod"]] = fresh
+            new.append(fresh)
         else:
             known.update(fresh)
+    if new:
+        history = _FinishedAttempts(attempts.values(), new, has_backoff_limit_per_index(job))
+        for position, fresh in enumerate(new):
+            fresh["backoffSeconds"] = history.backoff_before(fresh, position)
     return sorted(attempts.values(), key=lambda a: (a.get("created") or "", a["pod"]))
+
+
+class _FinishedAttempts:
+    """The finished attempts in order of their finish (per index with backoffLimitPerIndex), to
+    find the back-off that gated a new attempt: the failures after the last success that
+    finished before it was created. A new attempt sees the new attempts created before it."""
+
+    def __init__(self, attempts: Iterable[dict], new: list[dict], per_index: bool):
+        self.per_index = per_index
+        self.position = {id(a): i for i, a in enumerate(new)}
+        finished: dict[object, list[tuple[datetime, int, dict]]] = {}
+        for order, a in enumerate(attempts):
+            at = parse_time(a.get("finished"))
+            if at is not None:
+                finished.setdefault(a.get("index") if per_index else None, []).append((at, order, a))
+        self.finished = {k: sorted(v, key=lambda e: e[:2]) for k, v in finished.items()}
+        self.times = {k: [e[0] for e in v] for k, v in self.finished.items()}
+
+    def backoff_before(self, attempt: dict, position: int) -> float:
+        created = parse_time(attempt.get("created"))
+        if created is None:
+            return 0.0
+        key = attempt.get("index") if self.per_index else None
+        entries = self.finished.get(key, [])
+        failures = 0
+        for i in range(bisect.bisect_right(self.times.get(key, []), created) - 1, -1, -1):
+            previous = entries[i][2]
+            if self.position.get(id(previous), -1) >= position:
+                continue  # created after this one (or is this one)
+            if previous.get("phase") == "Succeeded":
+                break
+            failures += 1
+        return backoff_delay(failures).total_seconds()
 
 
 def _attempt_from_pod(pod: dict) -> dict:
@@ -1326,22 +1364,3 @@ def _attempt_from_pod(pod: dict) -> dict:
     }
 
 
-def _backoff_before(attempt: dict, history: Iterable[dict], per_index: bool) -> float:
-    """Back-off that gated ``attempt``: failures after the last success, finished before it."""
-    created = parse_time(attempt.get("created"))
-    if created is None:
-        return 0.0
-    earlier = [
-        a
-        for a in history
-        if a.get("finished")
-        and parse_time(a["finished"]) <= created
-        and (not per_index or a.get("index") == attempt.get("index"))
-    ]
-    earlier.sort(key=lambda a: a["finished"])
-    failures = 0
-    for previous in reversed(earlier):
-        if previous.get("phase") == "Succeeded":
-            break
-        failures += 1
-    return backoff_delay(failures).total_seconds()

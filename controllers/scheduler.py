@@ -52,6 +52,9 @@ def pod_requests(spec: dict) -> tuple[float, float]:
     return cpu, memory
 
 
+_REQUESTS: dict[int, tuple[dict, tuple[float, float]]] = {}
+
+
 def _rooms(cluster) -> list[NodeRoom]:
     rooms = {}
     for obj in reading.views(Node.objects.filter(cluster=cluster).order_by("name")):
@@ -63,10 +66,16 @@ def _rooms(cluster) -> list[NodeRoom]:
             memory_allocatable=parse_memory(alloc.get("memory", "0")),
         )
     running = Pod.objects.filter(cluster=cluster).exclude(node_name="").exclude(phase__in=["Succeeded", "Failed"])
+    if len(_REQUESTS) > 100_000:
+        _REQUESTS.clear()
     for node_name, pod in reading.views(running, "node_name"):
         room = rooms.get(node_name)
         if room:
-            cpu, memory = pod_requests(pod["spec"])
+            spec = pod["spec"]  # a shared read-only view: its requests are worked out once
+            found = _REQUESTS.get(id(spec))
+            if found is None or found[0] is not spec:
+                found = _REQUESTS[id(spec)] = (spec, pod_requests(spec))
+            cpu, memory = found[1]
             room.pods += 1
             room.cpu += cpu
             room.memory += memory
@@ -77,8 +86,9 @@ def _taint_text(taint: dict) -> str:
     return "{" + f"{taint['key']}: {taint.get('value', '')}" + "}"
 
 
-def unfit_reason(pod: dict, room: NodeRoom) -> str | None:
-    """Why `pod` cannot go to this node, in the scheduler's words; None if it fits."""
+def unfit_reason(pod: dict, room: NodeRoom, requests: tuple[float, float] | None = None) -> str | None:
+    """Why `pod` cannot go to this node, in the scheduler's words; None if it fits.
+    (`requests`: the pod's `pod_requests`, when the caller has worked them out already.)"""
     spec = pod.get("spec") or {}
     node = room.node
     tolerations = spec.get("tolerations") or []
@@ -100,7 +110,7 @@ def unfit_reason(pod: dict, room: NodeRoom) -> str | None:
             return f"node(s) had untolerated taint {_taint_text(taint)}"
     if room.pods + 1 > room.max_pods:
         return "Too many pods"
-    cpu, memory = pod_requests(spec)
+    cpu, memory = requests or pod_requests(spec)
     if cpu and room.cpu + cpu > room.cpu_allocatable:
         return "Insufficient cpu"
     if memory and room.memory + memory > room.memory_allocatable:
@@ -149,14 +159,15 @@ def schedule(step: Step, names: list[str]) -> dict[str, Result]:
         candidates = rooms if pinned is None else [by_name[n] for n in sorted(pinned) if n in by_name]
         reasons = [AFFINITY_MISMATCH] * (len(rooms) - len(candidates))
         fits = []
+        requests = pod_requests(obj.get("spec") or {})
         for room in candidates:
-            reason = unfit_reason(obj, room)
+            reason = unfit_reason(obj, room, requests)
             (reasons.append(reason) if reason else fits.append(room))
         if not fits:
             failures.append((obj, failure_message(len(rooms), reasons)))
             continue
         room = min(fits, key=lambda r: (r.pods, r.name))
-        cpu, memory = pod_requests(obj.get("spec") or {})
+        cpu, memory = requests
         room.pods += 1
         room.cpu += cpu
         room.memory += memory

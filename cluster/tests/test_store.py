@@ -275,6 +275,43 @@ def test_pods_from_one_template_are_stored_as_full_validation_would_store_them(c
         store.create_many(cluster, [bad, copy_json(bad)], one_template=True)
 
 
+def test_indexed_job_pods_from_one_template_are_stored_as_full_validation_would_store_them(cluster):
+    """Pods that differ in their index annotation, label, hostname and env var."""
+    from cluster.jsondata import copy_json
+    from controllers import job_plan
+
+    job = store.create(cluster, {
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "indexed"},
+        "spec": {"completions": 3, "completionMode": "Indexed", "template": {"spec": {
+            "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}})
+    pods = [job_plan.new_job_pod(job, index=i) for i in range(3)]
+    fast = store.create_many(cluster, copy_json(pods), one_template=True)
+    slow = store.create_many(cluster, pods)
+    assert fast[2]["spec"]["enableServiceLinks"] is True
+    for a, b in zip(fast, slow):
+        for obj in (a, b):
+            for key in ("name", "uid", "resourceVersion"):
+                obj["metadata"].pop(key)
+            obj["spec"].pop("hostname", None)
+        assert a == b
+
+
+def test_a_generated_name_that_is_taken_is_drawn_again(cluster, monkeypatch):
+    """RetryGenerateName: a generateName collision is retried, not returned to the client."""
+    draws = iter(["aaaaa", "aaaaa", "bbbbb"])
+    monkeypatch.setattr(store, "name_suffix", lambda rng: next(draws))
+    first = store.create(cluster, {"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-"},
+                                   "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
+    second = store.create(cluster, {"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-"},
+                                    "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
+    assert (first["metadata"]["name"], second["metadata"]["name"]) == ("web-aaaaa", "web-bbbbb")
+    monkeypatch.setattr(store, "name_suffix", lambda rng: "aaaaa")
+    with pytest.raises(AlreadyExists):
+        store.create(cluster, {"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-"},
+                               "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
+    assert Pod.objects.filter(cluster=cluster).count() == 2
+
+
 def test_announcements_come_after_commit_with_keys_only(cluster, django_capture_on_commit_callbacks):
     seen = []
 
