@@ -934,7 +934,8 @@ _KEY_TEXT: dict[str, str] = {}
 
 
 def _object_json(obj: dict, memo: dict) -> str:
-    """JSON text of a mapping whose values may have been encoded already (see `_json_text`)."""
+    """JSON text of an object whose parts were encoded already for its row (see `_json_text`);
+    when some part was not (an event's body fields), encoding it whole is quicker."""
     parts = []
     for k, v in obj.items():
         key = _KEY_TEXT.get(k)
@@ -943,7 +944,10 @@ def _object_json(obj: dict, memo: dict) -> str:
             if len(_KEY_TEXT) < 10_000:
                 _KEY_TEXT[k] = key
         if isinstance(v, (dict, list)):
-            parts.append(f"{key}: {_json_text(v, memo)}")
+            text = memo.get(id(v)) or reading.text_of(v)
+            if text is None:
+                return json.dumps(obj)
+            parts.append(f"{key}: {text}")
         else:
             parts.append(f"{key}: {json.dumps(v)}")
     return "{" + ", ".join(parts) + "}"
@@ -962,7 +966,7 @@ def _params(model, fields, values: list, get, memo: dict) -> list[list]:
             elif how == AS_IS:
                 row.append(v)
             elif how == JSON_TEXT:
-                row.append(_object_json(v, memo) if model is Change or attname == "body" else _json_text(v, memo))
+                row.append(_object_json(v, memo) if model is Change else _json_text(v, memo))
             elif how == DATETIME:
                 row.append(ops.adapt_datetimefield_value(v))
             else:
