@@ -488,12 +488,14 @@ def update_many(
     trusted: bool = False,
 ) -> list[dict]:
     """Write new versions of stored objects. Unchanged objects are not written at all.
-    (`trusted`: as for `create_many`.)"""
+    (`trusted`: as for `create_many`: the new objects are neither validated again nor copied.)"""
     results: list[dict] = []
     pending: list[tuple[KubeObject, dict, dict]] = []
     for current, new in pairs:
         old = current.view()  # not changed below: merging copies what it changes
-        if subresource in ("status", "binding"):  # only the status (and nodeName) are taken
+        if trusted:  # the caller built `new` for this call and hands it over
+            new = {**new, "metadata": dict(new.get("metadata") or {})}
+        elif subresource in ("status", "binding"):  # only the status (and nodeName) are taken
             new = {**new, "status": copy_json(new.get("status") or {})}
         else:
             new = copy_json(new)

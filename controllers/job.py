@@ -22,11 +22,12 @@ TRACKING_FINALIZER = job_plan.JOB_TRACKING_FINALIZER
 
 
 def _without_finalizer(pod: Pod | reading.Stored) -> tuple[Pod | reading.Stored, dict]:
-    obj = pod.to_dict()
-    obj["metadata"]["finalizers"] = [f for f in obj["metadata"].get("finalizers", []) if f != TRACKING_FINALIZER]
-    if not obj["metadata"]["finalizers"]:
-        del obj["metadata"]["finalizers"]
-    return pod, obj
+    view = pod.view()
+    meta = {**view["metadata"]}  # the rest stays shared with the view: nothing else changes
+    meta["finalizers"] = [f for f in meta.get("finalizers", []) if f != TRACKING_FINALIZER]
+    if not meta["finalizers"]:
+        del meta["finalizers"]
+    return pod, {**view, "metadata": meta}
 
 
 def _release_orphaned_pods(step: Step, namespace: str, name: str, keep_uid: str = "") -> None:
@@ -118,7 +119,7 @@ def reconcile_job(step: Step, key: str) -> Result:
             step.decide(JOB_COMPONENT, "create", f"created {', '.join(created)}", kind="Job", namespace=namespace, name=name)
     data = {  # pods created in this pass join the history on the next (their ADDED wakes us)
         "backoff": plan.backoff_record,
-        "attempts": job_plan.job_attempts(job, pod_dicts, memory.data.get("attempts", [])),
+        "attempts": job_plan.job_attempts(job, pod_dicts, memory.data.get("attempts", []), shared_pods=True),
     }
     if data != memory.data:
         memory.data = data

@@ -1280,11 +1280,15 @@ class _JobSync:
 # --------------------------------------------------------------------------- attempts history
 
 
-def job_attempts(job: dict, pods: list[dict], previous_attempts: Iterable[dict] = ()) -> list[dict]:
+def job_attempts(
+    job: dict, pods: list[dict], previous_attempts: Iterable[dict] = (), *, shared_pods: bool = False
+) -> list[dict]:
     """Per-pod attempt history for the dashboard; deleted pods stay (``gone: True``).
 
     Each entry: pod, index, node, phase, created, started, finished, exitCode, reason,
     restarts, backoffSeconds (the back-off that preceded this pod's creation), gone.
+    ``shared_pods``: the pods are shared read-only views (`cluster.reading`), never changed in
+    place, so a pod's entry is remembered until its metadata, spec or status is another value.
     """
     attempts = {a["pod"]: dict(a) for a in previous_attempts}
     present = {_name(p) for p in pods}
@@ -1292,8 +1296,10 @@ def job_attempts(job: dict, pods: list[dict], previous_attempts: Iterable[dict] 
         if name not in present:
             attempt["gone"] = True
     new: list[dict] = []
+    if len(_ATTEMPT_MEMO) > 100_000:
+        _ATTEMPT_MEMO.clear()
     for pod in sorted(pods, key=lambda p: (_meta(p).get("creationTimestamp") or "", _name(p))):
-        fresh = _attempt_from_pod(pod)
+        fresh = _remembered_attempt(pod) if shared_pods else _attempt_from_pod(pod)
         known = attempts.get(fresh["pod"])
         if known is None:
             attempts[fresh["pod"]] = fresh
@@ -1305,6 +1311,18 @@ def job_attempts(job: dict, pods: list[dict], previous_attempts: Iterable[dict] 
         for position, fresh in enumerate(new):
             fresh["backoffSeconds"] = history.backoff_before(fresh, position)
     return sorted(attempts.values(), key=lambda a: (a.get("created") or "", a["pod"]))
+
+
+_ATTEMPT_MEMO: dict[tuple, tuple] = {}
+
+
+def _remembered_attempt(pod: dict) -> dict:
+    parts = (pod.get("metadata"), pod.get("spec"), pod.get("status"))
+    key = tuple(id(p) for p in parts)
+    found = _ATTEMPT_MEMO.get(key)
+    if found is None or any(a is not b for a, b in zip(found[0], parts)):
+        found = _ATTEMPT_MEMO[key] = (parts, _attempt_from_pod(pod))
+    return dict(found[1])
 
 
 class _FinishedAttempts:

@@ -294,7 +294,7 @@ def run_pods(step: Step, names: list[str]) -> dict[str, Result]:
         if next_in is not None:
             results[key] = Result.after(next_in)
     if updates:
-        store.update_many(cluster, updates, subresource="status")
+        store.update_many(cluster, updates, subresource="status", trusted=True)  # statuses built here
     if deletions:
         store.delete_many(cluster, deletions, grace_period_seconds=0)  # rows kept current by the store
     if events:

@@ -177,7 +177,7 @@ def schedule(step: Step, names: list[str]) -> dict[str, Result]:
                             "status": {**obj["status"], "conditions": [scheduled, *conditions]}}))
     if bound:
         # A binding writes spec.nodeName (the pods/binding subresource) and the PodScheduled condition.
-        store.update_many(cluster, bound, subresource="binding")
+        store.update_many(cluster, bound, subresource="binding", trusted=True)  # built above
         store.record_events(
             cluster,
             [(o, "Normal", "Scheduled", f"Successfully assigned {o['metadata']['namespace']}/{o['metadata']['name']} to {o['spec']['nodeName']}")
