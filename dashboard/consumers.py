@@ -1,13 +1,18 @@
 """One WebSocket per page: group membership, coalescing, and relaying rendered partials.
 
-A `PageConsumer` joins the cluster's group (`kubesim.cluster.<id>`), sends a full snapshot of
-its page's regions on every (re)connect, and then relays frames. Consumers showing the same page
-the same way (same URL, query and permission) share a `Hub` in this process: each forwards the
-group's `cluster.changed` messages to its hub, the hub merges their region keys (de-duplicated
-by the message's `seq`), waits a short moment so one engine step's writes land in one frame,
-renders the affected regions once (`database_sync_to_async`, off the event loop), and sends the
-same text to all its consumers. A hub sends at most one frame per `MIN_INTERVAL` (about 10
-frames a second per client).
+A `PageConsumer` joins the cluster's group (`kubesim.cluster.<id>`) and shares a `Hub` with the
+consumers showing the same page the same way (same URL, query and permission) in this process.
+On connect the hub sends it a full snapshot of the page's regions, unless the page it belongs to
+is current: the page passes the version it was rendered from (`?v=cluster.rv.decision`, see
+`Page.version`) and if the cluster is still there, nothing needs re-sending. Sockets that want a
+snapshot at the same moment share one render.
+
+Announcements of this process reach the hubs directly (`live.listen`, one call per hub); those of
+other processes come through the group (a cross-process layer) and each consumer hands them to
+its hub. The hub merges their region keys (de-duplicated by the message's `seq`), waits a short
+moment so one engine step's writes land in one frame, renders the affected regions once (in the
+live pages' own thread, off the event loop), and sends the same text to all its consumers. A hub
+sends at most one frame per `MIN_INTERVAL` (about 10 frames a second per client).
 
 Each hub also polls once a second: it pushes the clock when pause or speed changed (or every few
 seconds while running, to re-sync the client-side clock), the Explain feed when a decision was
@@ -19,11 +24,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.db import close_old_connections
 
 from dashboard import live
 
@@ -35,15 +39,29 @@ POLL = 1.0              # seconds between polls (clock, decisions, changes from 
 CLOCK_RESYNC = 5.0      # push the clock at least this often while it runs
 
 
+_RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kubesim-live")
+
+
+def _run_with_db(fn, args, kwargs):
+    from django.db import connection
+
+    if connection.connection is not None and not connection.is_usable():
+        connection.close()
+    try:
+        return fn(*args, **kwargs)
+    except Exception:
+        connection.close()      # whatever went wrong, the next call starts from a fresh connection
+        raise
+
+
 def _db(fn):
-    """Run ORM code in a worker thread (not the single sync thread the engine uses)."""
-    def call(*args, **kwargs):
-        close_old_connections()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            close_old_connections()
-    return database_sync_to_async(call, thread_sensitive=False)
+    """Run ORM code in the live pages' own thread: not the event loop, not the engine's thread.
+    One thread for every hub of the process (renders are CPU work under one GIL anyway), which
+    keeps its database connection between renders: opening one (SQLite: connect, pragmas,
+    Django's functions) would cost more than a frame of chips."""
+    async def call(*args, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(_RENDERER, _run_with_db, fn, args, kwargs)
+    return call
 
 
 class Hub:
@@ -66,6 +84,15 @@ class Hub:
         self.poller: asyncio.Task | None = None
         self.snapshot_state: dict = {}
         self.render_lock = asyncio.Lock()
+        self.waiting: set[PageConsumer] = set()          # sockets waiting for a snapshot
+        self.snapshotting: asyncio.Task | None = None
+
+    @classmethod
+    def deliver(cls, cluster_id: int, message: dict) -> None:
+        """An announcement of this process (`live.listen`): straight to the cluster's hubs."""
+        for hub in list(cls.hubs.values()):
+            if hub.cluster_id == cluster_id:
+                hub.mark(message.get("regions") or (), message.get("seq"))
 
     @classmethod
     def get(cls, key, page_factory, cluster_name) -> "Hub":
@@ -94,10 +121,19 @@ class Hub:
             self.page = self.page_factory()
         return self.page
 
-    def _render(self, keys: set[str]) -> tuple[str, int]:
-        from cluster.models import Cluster
+    def _cluster(self):
+        """The cluster row with its latest decision's id, in one query (each query of a render
+        gives the GIL away and waits to get it back while the engine computes)."""
+        from django.db.models import OuterRef, Subquery
 
-        cluster = Cluster.objects.filter(name=self.cluster_name).first()
+        from cluster.models import Cluster
+        from controllers.models import Decision
+
+        latest = Decision.objects.filter(cluster=OuterRef("pk")).order_by("-id").values("id")[:1]
+        return Cluster.objects.filter(name=self.cluster_name).annotate(latest_decision=Subquery(latest)).first()
+
+    def _render(self, keys: set[str]) -> tuple[str, int]:
+        cluster = self._cluster()
         if cluster is None:
             return "", 0
         page = self._page()
@@ -106,8 +142,10 @@ class Hub:
             keys = {"*"}
         else:
             page.cluster = cluster
+        state = self._poll_state(cluster)       # read before the page: what the page shows is at least this
+        page.state["latest_decision"] = state["decision"]
         html = page.frame(keys)
-        self.snapshot_state = self._poll_state(cluster)
+        self.snapshot_state = state
         return html, cluster.pk
 
     async def render(self, keys: set[str]) -> str:
@@ -119,10 +157,42 @@ class Hub:
                 await consumer.rejoin(old, cluster_id)
         return html
 
+    async def connected(self, consumer: "PageConsumer", version: str) -> None:
+        """A new socket: a full snapshot, unless the page it belongs to was rendered from what
+        the cluster is now (a page just loaded: it is current, and re-sending it would only cost
+        the server a render and the browser a swap of everything). On reconnect the page's
+        version is older than the cluster's whenever anything changed: the snapshot resyncs it."""
+        if version:
+            state = await _db(self._read_state)()
+            if state is not None and version == version_of(state):
+                if not self.snapshot_state:
+                    self.snapshot_state = state
+                return
+        await self.snapshot_for(consumer)
+
     async def snapshot_for(self, consumer: "PageConsumer") -> None:
-        html = await self.render({"*"})
-        if html:
-            await consumer.send(text_data=html + self.watching_html())
+        """Send `consumer` a full snapshot. Sockets that ask while none is being rendered share
+        one render (a class connecting at once costs one render, not thirty); one that asks
+        during a render waits for the next, which reads the state after it joined."""
+        self.waiting.add(consumer)
+        if self.snapshotting is None or self.snapshotting.done():
+            self.snapshotting = asyncio.ensure_future(self._snapshots())
+        await asyncio.shield(self.snapshotting)
+
+    async def _snapshots(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting, set()
+                html = await self.render({"*"})
+                if html:
+                    text = html + self.watching_html()
+                    for consumer in batch:
+                        if consumer in self.consumers:
+                            await consumer.safe_send(text)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("live snapshot failed")
 
     def watching_html(self) -> str:
         from django.template.loader import get_template
@@ -139,6 +209,9 @@ class Hub:
 
     # -- changes -----------------------------------------------------------------------------
     def mark(self, regions, seq: str | None) -> None:
+        regions = set(regions)
+        if "reset" in regions:
+            regions.add("*")
         if seq is not None:
             if seq in self.seen:
                 return
@@ -170,16 +243,16 @@ class Hub:
     # -- the poll ----------------------------------------------------------------------------
     @staticmethod
     def _poll_state(cluster) -> dict:
-        from controllers.models import Decision
+        last = getattr(cluster, "latest_decision", None)
+        if last is None and not hasattr(cluster, "latest_decision"):
+            from controllers.models import Decision
 
-        last = Decision.objects.filter(cluster=cluster).order_by("-id").values_list("id", flat=True).first() or 0
+            last = Decision.objects.filter(cluster=cluster).order_by("-id").values_list("id", flat=True).first()
         return {"id": cluster.pk, "paused": cluster.paused, "speed": cluster.speed, "rv": cluster.resource_version,
-                "decision": last}
+                "decision": last or 0}
 
     def _read_state(self) -> dict | None:
-        from cluster.models import Cluster
-
-        cluster = Cluster.objects.filter(name=self.cluster_name).first()
+        cluster = self._cluster()
         return self._poll_state(cluster) if cluster else None
 
     async def poll(self) -> None:
@@ -217,6 +290,17 @@ class Hub:
                 self.mark(keys, None)
 
 
+VERSION_PARAM = "v"
+
+
+def version_of(state: dict) -> str:
+    """The page version token: cluster row, resourceVersion, latest decision (`Page.version`)."""
+    return f"{state['id']}.{state['rv']}.{state['decision']}"
+
+
+live.listen(Hub.deliver)
+
+
 class PageConsumer(AsyncWebsocketConsumer):
     """`/ws/<page path>`: the live regions of the page at `<page path>`."""
 
@@ -237,6 +321,7 @@ class PageConsumer(AsyncWebsocketConsumer):
         kwargs = dict(match.kwargs)
         self.cluster_name = kwargs.pop("cluster")
         query = dict(parse_qsl(self.scope.get("query_string", b"").decode()))
+        version = query.pop(VERSION_PARAM, "")   # what the page was rendered from (not part of the page)
         info = await _db(self._resolve)(self.scope.get("user"))
         if info is None:
             await self.close(code=4403)
@@ -255,7 +340,7 @@ class PageConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         self.hub.add(self)
-        await self.hub.snapshot_for(self)
+        await self.hub.connected(self, version)
         await self.hub.broadcast_watchers()
 
     def _resolve(self, user):
@@ -286,11 +371,9 @@ class PageConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
 
     async def cluster_changed(self, event):
-        """`{"type": "cluster.changed", "regions": [...], "seq": "..."}` from `dashboard.live`."""
-        regions = set(event.get("regions") or ())
-        if "reset" in regions:
-            regions.add("*")
-        self.hub.mark(regions, event.get("seq"))
+        """`{"type": "cluster.changed", "regions": [...], "seq": "..."}` from `dashboard.live`
+        through the group (another process's announcement, on a cross-process layer)."""
+        self.hub.mark(event.get("regions") or (), event.get("seq"))
 
     async def safe_send(self, text: str) -> None:
         try:

@@ -57,16 +57,28 @@ class Page:
         return reverse(f"dashboard:{self.name}", kwargs={"cluster": self.cluster.name, **self.kwargs})
 
     def context(self) -> dict:
+        version = self.version()     # read first: the page shows this state or a newer one
         ctx = self.base()
         ctx.update(self.page_context())
         ctx.update({"page_title": self.title, "section": self.section, "clusters": cluster_names(),
-                    "ws_url": self.ws_path() + self.query_string(), "watchers": 0})
+                    "ws_url": self.ws_path() + self.query_string(v=version), "watchers": 0})
         return ctx
 
-    def query_string(self) -> str:
+    def version(self) -> str:
+        """What the page is rendered from: the cluster row, its resourceVersion and the latest
+        decision. The page's socket sends it back on connect, and gets no snapshot if the
+        cluster still is at that version (see `consumers.Hub.connected`)."""
+        from controllers.models import Decision
+
+        rv = Cluster.objects.filter(pk=self.cluster.pk).values_list("resource_version", flat=True).first()
+        last = Decision.objects.filter(cluster=self.cluster).order_by("-id").values_list("id", flat=True).first() or 0
+        return f"{self.cluster.pk}.{rv}.{last}"
+
+    def query_string(self, **extra) -> str:
         from urllib.parse import urlencode
 
-        return ("?" + urlencode(self.query)) if self.query else ""
+        query = {**self.query, **extra}
+        return ("?" + urlencode(query)) if query else ""
 
     def page_context(self) -> dict:
         return {}
@@ -77,6 +89,9 @@ class Page:
 
     def frame(self, keys: set[str]) -> str:
         """OOB HTML for the regions these keys touch ("*" = everything: a resync)."""
+        self.state["snapshot"] = "*" in keys
+        if "*" in keys:
+            self.state["sent"] = {}     # a snapshot (maybe for one client only): forget what all have
         regions = set(self.regions) | {"clock"} if "*" in keys else self.want(keys)
         if "clock" in keys:
             regions.add("clock")
@@ -101,7 +116,9 @@ class Page:
         """Whether a decision was recorded since this page last rendered its feed."""
         from controllers.models import Decision
 
-        last = Decision.objects.filter(cluster=self.cluster).order_by("-id").values_list("id", flat=True).first() or 0
+        last = self.state.pop("latest_decision", None)   # the hub read it with the cluster row
+        if last is None:
+            last = Decision.objects.filter(cluster=self.cluster).order_by("-id").values_list("id", flat=True).first() or 0
         if last == self.state.get("decision"):
             return False
         self.state["decision"] = last
@@ -150,12 +167,16 @@ class ClusterPage(Page):
         regions |= {k for k in keys if k.startswith(("node:", "pod:"))}
         return regions
 
+    SUMMARY = frozenset({"counts", "owners", "tray"})
+
     def render_page_regions(self, regions: set[str]) -> str:
         if not regions:
             return ""
         node_keys = {r[5:] for r in regions if r.startswith("node:")}
         parts = {r for r in regions if r in p.CLUSTER_PARTS}
-        total = Node.objects.filter(cluster=self.cluster).count()
+        total = self.state.get("node_total")
+        if total is None or node_keys or "nodes" in parts or self.state.get("snapshot"):
+            total = self.state["node_total"] = Node.objects.filter(cluster=self.cluster).count()
         dense = total > p.DENSE_NODES
         if dense != self.state.get("dense", dense):
             parts.add("nodes")          # the grid changes shape: send it whole
@@ -164,8 +185,15 @@ class ClusterPage(Page):
         if node_keys and len(node_keys) > max(12, total // 3):
             parts.add("nodes")
         if "nodes" in parts:
+            if chips:
+                parts |= self.SUMMARY   # the chips' changes are not looked at one by one
             node_keys, chips = set(), {}
         out = []
+        if chips:
+            html, changed = self._render_chips(chips)
+            out.append(html)
+            if changed:                 # a pod's node, phase or deletion changed, not only its status
+                parts |= self.SUMMARY
         if parts or node_keys:
             view = p.cluster_view(self.cluster, self.filter, parts=parts | ({"nodes"} if node_keys else set()),
                                   node_names=node_keys or None if "nodes" not in parts else None)
@@ -173,29 +201,43 @@ class ClusterPage(Page):
             tpl = self.template
             for part in ("counts", "owners", "tray"):
                 if part in parts:
-                    out.append(render_partial(f"{tpl}#{part}", ctx))
+                    out.append(self._unless_sent(part, render_partial(f"{tpl}#{part}", ctx)))
             if "nodes" in parts:
                 out.append(render_partial(f"{tpl}#nodes", ctx))
                 self._remember(view.nodes, everything=True)
             elif node_keys:
-                partial = "node-tile" if view.dense else "node-card"
                 present = set()
                 for card in view.nodes:
                     present.add(card.name)
-                    out.append(render_partial(f"{COMPONENTS}#{partial}", {**ctx, "card": card}))
+                    if view.dense:
+                        out.append(card.html_oob)
+                    else:
+                        out.append(render_partial(f"{COMPONENTS}#node-card", {**ctx, "card": card}))
                 self._remember(view.nodes, names=node_keys)
                 if node_keys - present:   # a node went away: the grid loses a card
                     full = p.cluster_view(self.cluster, self.filter, parts={"nodes"})
                     out.append(render_partial(f"{tpl}#nodes", {**ctx, "view": full}))
                     self._remember(full.nodes, everything=True)
-        if chips:
-            out.append(self._render_chips(chips))
         if "explain" in regions:
             out.append(render_partial(f"{COMPONENTS}#explain-feed", self.explain_context(True)))
         return "".join(out)
 
+    def _unless_sent(self, region: str, html: str) -> str:
+        """A summary region (counts, workload strip, tray) is re-read on most changes but changes
+        far less often: a frame leaves it out when every client already shows exactly this (the
+        last frame sent it). A snapshot goes to one client: after it, the next frame sends again."""
+        sent = self.state.setdefault("sent", {})
+        if self.state.get("snapshot"):
+            return html
+        if sent.get(region) == html:
+            return ""
+        sent[region] = html
+        return html
+
     # -- pod-level frames: a status change re-renders the chip (and the node's pod count) only --
     def _pod_changes(self, regions, node_keys: set, dense: bool, parts: set) -> dict:
+        """`pod:` keys split into chips to re-render alone and nodes whose card must come whole
+        (a pod new on the node, or the page does not know it: then the summaries come too)."""
         changed = {}
         for r in regions:
             if r.startswith("pod:"):
@@ -206,54 +248,78 @@ class ClusterPage(Page):
         known = self.state.get("pods")
         if dense or known is None:
             node_keys.update(changed.values())
+            parts |= self.SUMMARY
             return {}
         chips = {}
         for key, node in changed.items():
-            if known.get(key) == node and node not in node_keys:
+            seen = known.get(key)
+            if seen is not None and seen[0] == node and node not in node_keys:
                 chips[key] = node
             else:
                 node_keys.add(node)   # new on this node (just bound) or never rendered: the card
+                parts |= self.SUMMARY
         return chips
 
     def _remember(self, cards, *, names=None, everything=False) -> None:
+        """What the page shows of each pod on a card: (node, phase, deleting)."""
         known = {} if everything or self.state.get("pods") is None else self.state["pods"]
+        ready = {} if everything else self.state.setdefault("ready", {})
         if names:
-            known = {k: n for k, n in known.items() if n not in names}
+            known = {k: v for k, v in known.items() if v[0] not in names}
+            for name in names:
+                ready.pop(name, None)
         for card in cards:
+            if not card.groups and not card.note and card.status == "":
+                continue    # a dense tile: nothing remembered per pod
+            ready[card.name] = card.ready
             for group in card.groups:
                 for chip in group.pods:
-                    known[f"{chip.namespace}/{chip.name}"] = card.name
+                    known[f"{chip.namespace}/{chip.name}"] = (card.name, chip.phase, chip.deleting)
         self.state["pods"] = known
+        self.state["ready"] = ready
 
-    def _render_chips(self, chips: dict) -> str:
-        from django.db.models import Q
-
+    def _render_chips(self, chips: dict) -> tuple[str, bool]:
+        """The chips of pods whose status changed, each carrying the resourceVersion the frame
+        was read at (`data-rv`), and the pod counts of the nodes where a pod's phase or deletion
+        changed. Returns the HTML and whether any pod changed more than its status."""
         rv = self.cluster.resource_version   # read before the pods: a lower bound of what the frame shows
-        query = Q()
+        by_name: dict[str, set[str]] = {}
         for key in chips:
             ns, _, name = key.partition("/")
-            query |= Q(namespace=ns, name=name)
-        rows = Pod.objects.filter(query, cluster=self.cluster).values_list("metadata", "spec", "status")
+            by_name.setdefault(name, set()).add(ns)
+        rows = Pod.objects.filter(cluster=self.cluster, name__in=list(by_name)).values_list(
+            "namespace", "name", "metadata", "spec", "status")
         flt = self.filter
         nodes = set(chips.values())
-        ready = dict(Node.objects.filter(cluster=self.cluster, name__in=nodes).values_list("name", "ready"))
-        out, seen = [], set()
+        ready = self.state.setdefault("ready", {})    # as the cards show it (a node's change re-renders its card)
+        if not nodes <= ready.keys():
+            ready.update(Node.objects.filter(cluster=self.cluster, name__in=nodes).values_list("name", "ready"))
+        known = self.state.setdefault("pods", {})
+        out, seen, moved = [], set(), set()
         now = self.cluster.sim_now
-        for meta, spec, status in rows:
+        for ns, name, meta, spec, status in rows:
+            if ns not in by_name[name]:
+                continue
             obj = {"kind": "Pod", "metadata": meta, "spec": spec or {}, "status": status or {}}
             chip = p.pod_chip(self.cluster.name, obj, now)
-            chip.stale = ready.get(chip.node) != "True"
+            chip.stale = ready.get(chip.node) not in ("True", True)
             chip.dim = flt.active and not flt.matches(chip, meta.get("labels"))
             chip.fresh = False
-            seen.add(f"{chip.namespace}/{chip.name}")
-            out.append(render_partial(f"{COMPONENTS}#pod-chip", {"pod": chip, "oob_chip": True}))
+            key = f"{ns}/{name}"
+            seen.add(key)
+            state = (chip.node, chip.phase, chip.deleting)
+            if known.get(key) != state:
+                moved.add(chip.node)
+                moved.add(known.get(key, (chip.node,))[0])
+                known[key] = state
+            out.append(chip.markup(oob=True, rv=rv))
         gone = set(chips) - seen
-        if gone:  # deleted meanwhile: the DELETED announcement re-renders the card
-            for key in gone:
-                self.state.get("pods", {}).pop(key, None)
-        for cap in p.node_caps(self.cluster, nodes):
-            out.append(render_partial(f"{COMPONENTS}#node-cap", {"card": cap, "oob_cap": True, "rv": rv}))
-        return "".join(out)
+        for key in gone:  # deleted meanwhile: the DELETED announcement re-renders the card
+            known.pop(key, None)
+        if moved:
+            for cap in p.node_caps(self.cluster, moved & nodes):
+                out.append(p.cap_markup(cap, oob=True, rv=rv))
+        return "".join(out), bool(moved or gone)
 
 
 # --- presenter mode ---------------------------------------------------------------------------------------

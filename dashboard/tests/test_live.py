@@ -109,12 +109,114 @@ def test_a_status_change_re_renders_the_chip_and_a_new_pod_the_card():
                            "spec": {"nodeName": "node-1", "containers": [{"name": "c", "image": "nginx"}]}})
     page = ClusterPage(cluster, {}, {}, Viewer(False, False, ""))
     page.frame({"*"})
-    frame = page.frame({"pod:default/web@node-1"})
-    assert frame.count('hx-swap-oob="true"') == 2      # the chip and the node's pod count
-    assert 'id="pod-default-web" hx-swap-oob="true"' in frame and 'id="cap-node-node-1"' in frame
     row = Pod.objects.get(cluster=cluster, name="web")
+    pending = row.to_dict()["status"]
+    store.update_many(cluster, [(row, {"status": {**pending, "message": "still pulling"}})], subresource="status")
+    cluster.refresh_from_db()
+    frame = page.frame({"pod:default/web@node-1"})
+    # only the status changed: the chip alone, carrying the resourceVersion it was read at
+    assert frame.count('hx-swap-oob="true"') == 1
+    assert f'id="pod-default-web" hx-swap-oob="true" data-rv="{cluster.resource_version}"' in frame
+    assert 'data-st="Pending"' in frame and "Pending</span></a>" in frame
+
+    row.refresh_from_db()
+    store.update_many(cluster, [(row, {"status": {"phase": "Succeeded", "containerStatuses": [
+        {"name": "c", "ready": False, "restartCount": 0, "image": "nginx",
+         "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}]}})], subresource="status")
+    frame = page.frame({"pod:default/web@node-1"})
+    # the phase changed: the chip, the node's pod count and the counts above the grid
+    assert 'id="pod-default-web" hx-swap-oob="true"' in frame and "is-succeeded" in frame
+    assert 'id="cap-node-node-1" hx-swap-oob="true"' in frame and 'id="counts" hx-swap-oob="true"' in frame
+
     store.delete(cluster, "Pod", "default", "web", grace_period_seconds=0)
     store.create(cluster, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "api", "namespace": "default"},
                            "spec": {"nodeName": "node-2", "containers": [{"name": "c", "image": "nginx"}]}})
     frame = page.frame({"pod:default/api@node-2"})   # not on the page yet: the whole card comes
-    assert 'id="node-node-2" hx-swap-oob="true"' in frame and row.name == "web"
+    assert 'id="node-node-2" hx-swap-oob="true"' in frame
+
+
+def test_a_pod_status_change_names_only_the_pod_and_an_added_pod_the_summaries():
+    status_only = live.keys_for([Touched("MODIFIED", "Pod", "default", "web", "u1", node_name="node-1")])
+    assert "pod:default/web@node-1" in status_only
+    assert not status_only & {"counts", "tray", "owners", "node:node-1"}
+    added = live.keys_for([Touched("ADDED", "Pod", "default", "web", "u1", node_name="node-1")])
+    assert {"counts", "tray", "node:node-1"} <= added
+    pending = live.keys_for([Touched("MODIFIED", "Pod", "default", "web", "u1")])
+    assert {"counts", "tray"} <= pending
+
+
+@pytest.mark.django_db
+def test_a_summary_region_is_not_re_sent_while_it_shows_the_same():
+    from dashboard.pages import ClusterPage
+    from dashboard.presenters import Viewer
+
+    cluster = ensure_cluster()
+    load_demo(cluster)
+    page = ClusterPage(cluster, {}, {}, Viewer(False, False, ""))
+    page.frame({"*"})
+    first = page.frame({"counts"})
+    assert 'id="counts" hx-swap-oob="true"' in first     # after a snapshot (one client) it is sent again
+    assert page.frame({"counts"}) == ""                   # every client has it
+    from cluster import store
+
+    store.create(cluster, node_manifest("node-9"))
+    assert 'id="counts" hx-swap-oob="true"' in page.frame({"counts"})
+
+
+def test_a_page_that_is_current_gets_no_snapshot_and_a_stale_one_does(in_thread):
+    from cluster import store
+    from dashboard.pages import ClusterPage
+    from dashboard.presenters import Viewer
+
+    async def scenario():
+        cluster = await sync_to_async(ensure_cluster)(CLUSTER)
+        await sync_to_async(load_demo)(cluster)
+        version = await sync_to_async(ClusterPage(cluster, {}, {}, Viewer(False, False, "")).version)()
+        current = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/c/{CLUSTER}/?v={version}")
+        assert (await current.connect(timeout=5))[0]
+        first = await current.receive_from(timeout=5)
+        assert 'id="live"' in first and 'id="nodes"' not in first      # the watcher count, no snapshot
+        await sync_to_async(store.create)(cluster, node_manifest("node-7"))
+        frame = ""
+        while 'id="node-node-7"' not in frame:
+            frame = await current.receive_from(timeout=5)
+        stale = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/c/{CLUSTER}/?v={version}")
+        assert (await stale.connect(timeout=5))[0]
+        snapshot = ""
+        while 'id="nodes"' not in snapshot:
+            snapshot = await stale.receive_from(timeout=5)
+        assert 'id="node-node-7"' in snapshot
+        await current.disconnect()
+        await stale.disconnect()
+
+    in_thread(scenario)
+
+
+def test_sockets_asking_for_a_snapshot_together_share_one_render(in_thread):
+    from dashboard import consumers
+    from dashboard.pages import ClusterPage
+    from dashboard.presenters import Viewer
+
+    class Socket:
+        def __init__(self):
+            self.sent = []
+
+        async def safe_send(self, text):
+            self.sent.append(text)
+
+    async def scenario():
+        cluster = await sync_to_async(ensure_cluster)(CLUSTER)
+        await sync_to_async(load_demo)(cluster)
+        hub = consumers.Hub(("test",), lambda: ClusterPage(cluster, {}, {}, Viewer(False, False, "")), CLUSTER)
+        hub.cluster_id = cluster.pk
+        renders = []
+        real = hub._render
+        hub._render = lambda keys: renders.append(set(keys)) or real(keys)
+        sockets = [Socket() for _ in range(3)]
+        hub.consumers.update(sockets)
+        await asyncio.gather(*(hub.snapshot_for(s) for s in sockets))
+        assert renders == [{"*"}]
+        assert all(len(s.sent) == 1 and 'id="nodes" hx-swap-oob="true"' in s.sent[0] for s in sockets)
+        assert sockets[0].sent == sockets[1].sent == sockets[2].sent
+
+    in_thread(scenario)

@@ -97,42 +97,67 @@
   });
 
   /* ---------- 3. pod chips: appear, change, disappear ---------- */
-  var known = new Map(); // id -> status word
-  var before = null;
+  // Only what a frame swaps is looked at: the frame's top-level elements (each carries
+  // hx-swap-oob and an id) are found in its text, and only the chips inside them (or the chips
+  // themselves) are measured before the swap and compared after it. A frame of 100 chips costs
+  // 100 look-ups, whatever the size of the page (5,000 tiles).
+  var CHIPS = ".pod[id], .pq[id]";
+  var OOB_TAG = /<[a-z][^>]*\shx-swap-oob="true"[^>]*>/g;
+  var ID_ATTR = /\sid="([^"]+)"/;
+  var known = new Map(); // chip id -> status word
+  var before = null;     // {ids: [...], chips: Map(id -> {el, rect})}
 
-  function chips() {
-    return document.querySelectorAll(".pod[id], .pq[id]");
+  function chipsIn(el) {
+    if (!el) return [];
+    if (el.matches(CHIPS)) return [el];
+    return Array.prototype.slice.call(el.querySelectorAll(CHIPS));
   }
 
   function remember() {
     known.clear();
-    chips().forEach(function (el) { known.set(el.id, el.dataset.st || ""); });
+    document.querySelectorAll(CHIPS).forEach(function (el) { known.set(el.id, el.dataset.st || ""); });
   }
 
-  document.addEventListener("htmx:wsBeforeMessage", function () {
+  function swappedIds(message) {
+    var ids = [];
+    if (typeof message !== "string") return ids;
+    var tags = message.match(OOB_TAG) || [];
+    for (var i = 0; i < tags.length; i++) {
+      var m = ID_ATTR.exec(tags[i]);
+      if (m) ids.push(m[1]);
+    }
+    return ids;
+  }
+
+  document.addEventListener("htmx:wsBeforeMessage", function (evt) {
     var reduce = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-    before = reduce ? null : new Map();
-    if (!before) return;
-    chips().forEach(function (el) {
-      var r = el.getBoundingClientRect();
-      if (r.width) before.set(el.id, { el: el.cloneNode(true), rect: r });
+    var ids = swappedIds(evt.detail && evt.detail.message);
+    before = { ids: ids, chips: new Map(), animate: !reduce };
+    ids.forEach(function (id) {
+      chipsIn(document.getElementById(id)).forEach(function (el) {
+        // the element itself is kept: the swap detaches it, and a leaving chip fades out as it was
+        before.chips.set(el.id, { el: el, rect: reduce ? null : el.getBoundingClientRect() });
+      });
     });
   });
 
   document.addEventListener("htmx:wsAfterMessage", function () {
     readClock();
-    var now = new Map();
-    chips().forEach(function (el) {
-      now.set(el.id, el.dataset.st || "");
-      if (!known.has(el.id)) {
-        el.classList.add("is-appearing");
-      } else if (known.get(el.id) !== (el.dataset.st || "")) {
-        el.classList.add("is-changed");
-      }
-    });
     if (before) {
-      before.forEach(function (old, id) {
-        if (now.has(id)) return;
+      var present = new Set();
+      before.ids.forEach(function (id) {
+        chipsIn(document.getElementById(id)).forEach(function (el) {
+          var st = el.dataset.st || "";
+          present.add(el.id);
+          if (!known.has(el.id)) el.classList.add("is-appearing");
+          else if (known.get(el.id) !== st) el.classList.add("is-changed");
+          known.set(el.id, st);
+        });
+      });
+      before.chips.forEach(function (old, id) {
+        if (present.has(id) || document.getElementById(id)) return; // still here (maybe moved)
+        known.delete(id);
+        if (!before.animate || !old.rect || !old.rect.width) return;
         var ghost = old.el;
         ghost.removeAttribute("id");
         ghost.classList.add("is-leaving");
@@ -143,7 +168,6 @@
         setTimeout(function () { ghost.remove(); }, 700);
       });
     }
-    known = now;
     before = null;
     tick();
   });
@@ -151,6 +175,12 @@
   /* ---------- 4. dialog, keyboard, forms ---------- */
   document.addEventListener("htmx:afterSwap", function (evt) {
     var dlg = document.getElementById("dlg");
+    if (!evt.detail.target || evt.detail.target.id !== "dlg-body") {
+      // content loaded by htmx (the next page of tiles, a filtered grid): its chips are not new
+      document.querySelectorAll(CHIPS).forEach(function (el) {
+        if (!known.has(el.id)) known.set(el.id, el.dataset.st || "");
+      });
+    }
     if (evt.detail.target && evt.detail.target.id === "dlg-body" && dlg && !dlg.open) {
       dlg.showModal();
       var first = dlg.querySelector("input:not([type=hidden]), textarea, select");
@@ -167,12 +197,13 @@
     if (dlg && dlg.open) setTimeout(function () { dlg.close(); }, 900);
   });
 
-  // dense tiles carry no hx-get (5,000 of them would slow htmx's start): one delegated listener
+  // pod chips and dense tiles carry no hx-get (thousands of them would slow htmx's start and
+  // every frame's swap): one delegated listener opens their dialog; without JS the link opens a page
   document.addEventListener("click", function (evt) {
-    var tile = evt.target.closest && evt.target.closest("a.tile");
-    if (!tile || evt.ctrlKey || evt.metaKey || evt.shiftKey || !window.htmx) return;
+    var link = evt.target.closest && evt.target.closest("a.tile, a.pod");
+    if (!link || evt.button || evt.ctrlKey || evt.metaKey || evt.shiftKey || evt.altKey || !window.htmx) return;
     evt.preventDefault();
-    htmx.ajax("GET", tile.getAttribute("href"), { target: "#dlg-body", swap: "innerHTML" });
+    htmx.ajax("GET", link.getAttribute("href"), { target: "#dlg-body", swap: "innerHTML" });
   });
 
   document.addEventListener("keydown", function (evt) {
