@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable, Hashable
 
 from django.db.models import QuerySet
 
@@ -19,7 +20,7 @@ from cluster.errors import BadRequest
 from cluster.kinds import Resource
 from cluster.models import Change, Cluster
 from cluster.selectors import Requirement, matches, parse_field_selector, parse_label_selector
-from k8sapi.cache import CACHE, Item
+from k8sapi.cache import CACHE, RESPONSES, Body, Item
 
 COMMON_FIELDS = {"metadata.name", "metadata.namespace"}
 IMMUTABLE_FIELDS = COMMON_FIELDS | {
@@ -134,9 +135,11 @@ def committed(cluster_id: int) -> tuple[int, datetime]:
     return Cluster.objects.values_list("resource_version", "sim_now").get(pk=cluster_id)
 
 
-def snapshot(cluster: Cluster, sel: Selection) -> Snapshot:
-    """The selected objects exactly as of the returned resourceVersion, sorted by namespace/name."""
-    before, _ = committed(cluster.pk)
+def snapshot(cluster: Cluster, sel: Selection, before: int | None = None) -> Snapshot:
+    """The selected objects exactly as of the returned resourceVersion, sorted by namespace/name.
+    `before` is the committed resourceVersion if the caller has just read it."""
+    if before is None:
+        before, _ = committed(cluster.pk)
     qs = sel.narrow(store.model_for(sel.resource.kind).objects.filter(cluster=cluster))
     items = CACHE.items(cluster, qs, complete=sel.namespace is None and not sel.fields)
     after, now = committed(cluster.pk)
@@ -150,9 +153,27 @@ def snapshot(cluster: Cluster, sel: Selection) -> Snapshot:
                 items.pop(uid, None)
             elif uid not in items or items[uid].resource_version < int(obj["metadata"]["resourceVersion"]):
                 items[uid] = Item(obj)
-    selected = [item for item in items.values() if sel.matches(item.obj)]
-    selected.sort(key=lambda item: (item.obj["metadata"].get("namespace", ""), item.obj["metadata"]["name"]))
+    selected = list(items.values())
+    if sel.labels or sel.fields:  # the query and the replay already kept to the namespace
+        selected = [item for item in selected if sel.matches(item.obj)]
+    selected.sort(key=Item.sort_key.fget)  # mostly in order already (the query's ORDER BY)
     return Snapshot(selected, after, now)
+
+
+def list_body(cluster: Cluster, sel: Selection, shape: Hashable, render: Callable[[Snapshot], bytes]) -> Body:
+    """A list's body: `render` of the snapshot, or the same bytes again if nothing has changed.
+
+    `shape` names everything else the body depends on (Table or list, includeObject...). A body
+    rendered at (resourceVersion, simulated time) stays valid while both stay put: writes always
+    bump the version, and only the clock moves the Table's ages."""
+    resource_version, now = committed(cluster.pk)
+    key = (cluster.pk, sel, shape)
+    body = RESPONSES.get(key, resource_version, now)
+    if body is None:
+        snap = snapshot(cluster, sel, before=resource_version)
+        body = Body(render(snap))
+        RESPONSES.put(key, snap.resource_version, snap.now, body)
+    return body
 
 
 def get_object(cluster: Cluster, res: Resource, namespace: str | None, name: str) -> tuple[dict, datetime]:

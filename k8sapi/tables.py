@@ -3,8 +3,9 @@
 kubectl only lays the Table out; the columns and cells (STATUS, READY, AGE...) are the
 server's (`cluster.printers`), which is how `kubectl get` shows the simulator's view with the
 simulated clock. The Table is written straight to JSON bytes, reusing each cached object's
-encoded metadata (`k8sapi.cache.Item`): for 10,000 pods that halves the time of a list. It is
-the same document as `printers.api_table` builds (a test holds them equal).
+encoded metadata and its encoded cells for the current simulated time (`k8sapi.cache.Item`), so
+a row is printed again only when its object or the clock has moved. It is the same document as
+`printers.api_table` builds (a test holds them equal).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def include_object(value: str | None) -> str:
 
 
 def _row(item: Item, now: datetime, include: str) -> bytes:
-    cells = encode(printers.row_cells(item.obj, now))
+    cells = item.cells_json(now)
     if include == "Metadata":
         return b'{"cells":' + cells + b',"object":' + item.metadata_json + b"}"
     if include == "Object":

@@ -21,7 +21,7 @@ from cluster import manifests
 from cluster.errors import ApiError, BadRequest
 from cluster.models import Cluster
 from cluster.timeutil import parse_time
-from k8sapi import discovery, logs, reads, tables, writes
+from k8sapi import compression, discovery, logs, reads, tables, writes
 from k8sapi.auth import Identity, authenticate, authorize
 from k8sapi.cache import Item, encode
 from k8sapi.negotiation import Kind, choose
@@ -127,14 +127,21 @@ async def list_objects(call: Call) -> HttpResponse:
     sel, table = call.selection(), call.table()
     res = sel.resource
 
-    def work() -> bytes:
-        snap = reads.snapshot(call.cluster, sel)
+    def render(snap: reads.Snapshot) -> bytes:
         if table is not None:
             return tables.table_json(res.kind, snap.items, snap.now, include=table.include,
                                      resource_version=snap.resource_version, version=table.version)
         return tables.list_json(res.kind, res.api_version, snap.items, snap.resource_version)
 
-    return raw_json(await in_thread(work)())
+    def work() -> tuple[bytes, bool]:
+        body = reads.list_body(call.cluster, sel, table, render)
+        if compression.wanted(call.request, len(body.data)):
+            return body.gzipped(), True  # compressed once per body, here in the worker thread
+        return body.data, False
+
+    data, encoded = await in_thread(work)()
+    response = raw_json(data)
+    return compression.mark(response) if encoded else response
 
 
 async def watch_objects(call: Call) -> StreamingHttpResponse:
@@ -354,7 +361,7 @@ async def _serve(request: HttpRequest, cluster_name: str, path: str) -> HttpResp
 async def api(request: HttpRequest, cluster: str, path: str = "") -> HttpResponseBase:
     """Every request below /k8s/clusters/<cluster>/: always a Kubernetes answer, never HTML."""
     try:
-        return await _serve(request, cluster, path)
+        return compression.compress(request, await _serve(request, cluster, path))
     except ApiError as exc:
         return status_response(exc)
     except manifests.ManifestError as exc:

@@ -26,6 +26,18 @@ def _live_server_helper():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_api_caches():
+    """In-process tests roll their database back, so a later test can build a cluster with the
+    same primary key, uids and resourceVersions as an earlier one: the per-process caches, which
+    rely on those never being reused (as in a real database), start empty in every test."""
+    from k8sapi.cache import CACHE, RESPONSES
+
+    CACHE.clear()
+    RESPONSES.clear()
+    yield
+
+
 def https_server(live_server, cluster: str = "default") -> str:
     return f"https://127.0.0.1:{live_server.tls_port}/k8s/clusters/{cluster}"
 

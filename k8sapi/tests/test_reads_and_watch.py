@@ -3,12 +3,15 @@
 These drive `reads` and `watch.Watcher` in-process on the store (the live tests cover the wire)."""
 from __future__ import annotations
 
+import gzip
 import json
+from datetime import timedelta
 
 import pytest
 
 from cluster import printers, store
 from cluster.bootstrap import ensure_cluster, node_manifest
+from cluster.clock import SimClock
 from cluster.errors import BadRequest
 from cluster.kinds import resource_for
 from k8sapi import cache, reads, tables
@@ -128,3 +131,71 @@ def test_bookmarks_carry_the_last_version_considered(cluster):
     store.create(cluster, pod("c"))  # another kind: no event, but the bookmark moves on
     assert watcher.poll() == ([], False)
     assert json.loads(watcher.bookmark())["object"]["metadata"]["resourceVersion"] == str(cluster.resource_version + 1)
+
+
+# --- cached list bodies and rows ---------------------------------------------------------------
+
+
+def pod_table(cluster, sel=None, include: str = "Metadata") -> cache.Body:
+    sel = sel or reads.selection(POD, None)
+
+    def render(snap: reads.Snapshot) -> bytes:
+        return tables.table_json("Pod", snap.items, snap.now, include=include,
+                                 resource_version=snap.resource_version)
+
+    return reads.list_body(cluster, sel, tables.TableOptions("v1", include), render)
+
+
+def ages(body: cache.Body) -> dict[str, str]:
+    return {row["cells"][0]: row["cells"][4] for row in json.loads(body.data)["rows"]}
+
+
+def test_a_list_asked_again_unchanged_is_the_same_body(cluster):
+    first = pod_table(cluster)
+    assert pod_table(cluster) is first  # nothing written, clock still: not even a row read
+    expected = printers.api_table(reads.snapshot(cluster, reads.selection(POD, None)).objects, store.now(cluster))
+    assert json.loads(first.data)["rows"] == expected["rows"]
+    # another shape or selection is another body
+    assert pod_table(cluster, include="None") is not first
+    selected = json.loads(pod_table(cluster, reads.selection(POD, None, "app=y")).data)
+    assert [row["cells"][0] for row in selected["rows"]] == ["b"]
+
+
+def test_a_write_or_a_clock_step_gives_a_new_body(cluster):
+    first = pod_table(cluster)
+    store.create(cluster, pod("c"))
+    second = pod_table(cluster)
+    assert second is not first
+    cluster.refresh_from_db()
+    assert json.loads(second.data)["metadata"]["resourceVersion"] == str(cluster.resource_version)
+    assert list(ages(second)) == ["a", "b", "c"]
+    assert set(ages(second).values()) == {"0s"}
+    SimClock(cluster).step(timedelta(minutes=3))
+    third = pod_table(cluster)
+    assert third is not second and set(ages(third).values()) == {"3m"}  # same version, ages moved
+
+
+def test_rows_are_printed_once_per_version_and_clock(cluster):
+    sel = reads.selection(POD, "default")
+    item = reads.snapshot(cluster, sel).items[0]
+    now = store.now(cluster)
+    cells = item.cells_json(now)
+    assert json.loads(cells) == printers.row_cells(item.obj, now)
+    assert item.cells_json(now) is cells
+    later = now + timedelta(hours=2)
+    assert json.loads(item.cells_json(later)) == printers.row_cells(item.obj, later)
+    assert json.loads(item.cells_json(later))[4] == "120m"
+
+
+def test_the_response_cache_is_bounded(cluster):
+    responses = cache.ResponseCache(max_entries=2, max_bytes=100)
+    now = store.now(cluster)
+    for key in "abc":
+        responses.put(key, 1, now, cache.Body(b"x" * 10))
+    assert responses.get("a", 1, now) is None  # the least recently used went first
+    assert responses.get("c", 1, now).data == b"x" * 10
+    assert responses.get("c", 2, now) is None  # another version
+    responses.put("big", 1, now, cache.Body(b"x" * 60))  # counted twice (room for its gzip): too big
+    assert responses.get("big", 1, now) is None
+    body = cache.Body(b'{"kind":"PodList"}' * 10_000)
+    assert gzip.decompress(body.gzipped()) == body.data and body.gzipped() is body.gzipped()
