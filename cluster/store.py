@@ -321,9 +321,10 @@ def create_many(cluster: Cluster, objs: Iterable[dict], *, dry_run: bool = False
         else:
             meta.pop("namespace", None)
         meta["creationTimestamp"] = now_s
-        meta["generation"] = 1
-        for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields"):
+        for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "generation"):
             meta.pop(key, None)
+        if kind in GENERATION_KINDS:
+            meta["generation"] = 1
         if kind == "DaemonSet":
             meta.setdefault("annotations", {})[DAEMONSET_TEMPLATE_GENERATION] = "1"
         _reset_status_on_create(obj, now_s)
@@ -565,12 +566,16 @@ def _merge_for_update(old: dict, new: dict, subresource: str | None) -> dict:
     return new
 
 
+# The kinds whose API strategy keeps `metadata.generation` in 1.32 (pods only from 1.33 on).
+GENERATION_KINDS = {"DaemonSet", "Job", "CronJob"}
+
+
 def _bump_generation(new: dict, old: dict) -> dict:
     """`metadata.generation` +1 when the (defaulted) spec changed; DaemonSets also count
     template changes in their template-generation annotation."""
     if new["kind"] == "DaemonSet":
         new = manifests.next_template_generation(new, old)
-    if _spec_of(new) != _spec_of(old):
+    if new["kind"] in GENERATION_KINDS and _spec_of(new) != _spec_of(old):
         new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
     return new
 

@@ -296,6 +296,17 @@ def test_indexed_job_pods_from_one_template_are_stored_as_full_validation_would_
         assert a == b
 
 
+def test_only_workloads_keep_a_generation_as_in_kubernetes_1_32(cluster):
+    store.create(cluster, node_manifest("node-1"))
+    created = store.create(cluster, pod("web"))
+    assert "generation" not in created["metadata"]
+    updated = store.patch(cluster, "Pod", "default", "web", {"spec": {"activeDeadlineSeconds": 30}})
+    assert "generation" not in updated["metadata"]
+    assert "generation" not in store.get(cluster, "Node", "", "node-1").metadata
+    ds = store.create(cluster, copy.deepcopy(DAEMONSET))
+    assert ds["metadata"]["generation"] == 1
+
+
 def test_a_generated_name_that_is_taken_is_drawn_again(cluster, monkeypatch):
     """RetryGenerateName: a generateName collision is retried, not returned to the client."""
     draws = iter(["aaaaa", "aaaaa", "bbbbb"])
