@@ -6,13 +6,19 @@ kubectl (cli-runtime `tableprinter.go` with its tabwriter: min width 6, padding 
 
 Objects are plain Kubernetes-shaped dicts. Every function takes the simulated clock as
 `now`; nothing here reads the wall clock or does I/O.
+
+A row is printed in two steps: `row_template(obj)` prints every cell that depends only on the
+object and leaves the few that read the clock (AGE, RESTARTS' "(5m ago)", a running Job's
+DURATION, CronJob LAST SCHEDULE, events' LAST SEEN / FIRST SEEN) as `TimeCell`s, which
+`TimeCell.at(now)` finishes. `row_cells(obj, now)` does both; the API server keeps the template
+per object version and finishes only the time cells when just the clock has moved.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from cluster.timeutil import parse_time
 
@@ -58,9 +64,33 @@ def _compound(major: int, major_unit: str, minor: int, minor_unit: str) -> str:
 
 def translate_timestamp_since(ts: str | datetime | None, now: datetime) -> str:
     """The AGE-style cell: `<unknown>` for a missing timestamp, else HumanDuration(now - ts)."""
+    return resolve(_since(ts), now)
+
+
+class TimeCell(NamedTuple):
+    """A cell that depends on the clock: `prefix + HumanDuration(now - since) + suffix`.
+
+    Everything else in it is fixed by the object, so it is hashable and equal for equal
+    timestamps (a caller finishing many rows can format each distinct one once)."""
+
+    since: datetime
+    prefix: str = ""
+    suffix: str = ""
+
+    def at(self, now: datetime) -> str:
+        return f"{self.prefix}{human_duration(now - self.since)}{self.suffix}"
+
+
+def resolve(cell: Any, now: datetime) -> Any:
+    """A template cell as printed at `now` (a `TimeCell` finished, any other cell as is)."""
+    return cell.at(now) if type(cell) is TimeCell else cell
+
+
+def _since(ts: str | datetime | None) -> TimeCell | str:
+    """translate_timestamp_since, left open: `<unknown>` now, or the time cell to finish."""
     if not ts:
         return UNKNOWN
-    return human_duration(now - parse_time(ts))
+    return TimeCell(parse_time(ts))
 
 
 # --- column definitions -----------------------------------------------------------------
@@ -321,8 +351,8 @@ def _condition_status(conditions: Iterable[dict], type_: str) -> str | None:
     return next((c.get("status") for c in conditions if c.get("type") == type_), None)
 
 
-def _age(obj: dict, now: datetime) -> str:
-    return translate_timestamp_since(_get(obj, "metadata", "creationTimestamp"), now)
+def _age(obj: dict) -> TimeCell | str:
+    return _since(_get(obj, "metadata", "creationTimestamp"))
 
 
 def _name(obj: dict) -> str:
@@ -347,9 +377,9 @@ class _Restarts:
             if self.last is None or finished_at > self.last:
                 self.last = finished_at
 
-    def cell(self, now: datetime) -> str:
+    def cell(self) -> TimeCell | str:
         if self.count and self.last is not None:
-            return f"{self.count} ({translate_timestamp_since(self.last, now)} ago)"
+            return TimeCell(self.last, f"{self.count} (", " ago)")
         return str(self.count)
 
 
@@ -361,7 +391,7 @@ def _terminated_reason(terminated: dict) -> str:
     return f"ExitCode:{terminated.get('exitCode', 0)}"
 
 
-def _pod_cells(pod: dict, now: datetime) -> list:
+def _pod_cells(pod: dict) -> list:
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     conditions = status.get("conditions") or []
     phase = status.get("phase", "")
@@ -428,8 +458,8 @@ def _pod_cells(pod: dict, now: datetime) -> list:
         _name(pod),
         f"{ready}/{total}",
         reason,
-        restarts.cell(now),
-        _age(pod, now),
+        restarts.cell(),
+        _age(pod),
         _pod_ip(status) or NONE,
         spec.get("nodeName") or NONE,
         status.get("nominatedNodeName") or NONE,
@@ -453,14 +483,14 @@ def _readiness_gates(spec: dict, conditions: list[dict]) -> str:
 # --- Node ---------------------------------------------------------------------------------
 
 
-def _node_cells(node: dict, now: datetime) -> list:
+def _node_cells(node: dict) -> list:
     status = node.get("status") or {}
     info = status.get("nodeInfo") or {}
     return [
         _name(node),
         _node_status(node),
         ",".join(_node_roles(_get(node, "metadata", "labels", default={}))) or NONE,
-        _age(node, now),
+        _age(node),
         info.get("kubeletVersion", ""),
         _node_address(status, "InternalIP"),
         _node_address(status, "ExternalIP"),
@@ -501,7 +531,7 @@ def _node_address(status: dict, address_type: str) -> str:
 # --- workloads ----------------------------------------------------------------------------
 
 
-def _daemonset_cells(ds: dict, now: datetime) -> list:
+def _daemonset_cells(ds: dict) -> list:
     status = ds.get("status") or {}
     template_spec = _get(ds, "spec", "template", "spec", default={})
     counters = ["desiredNumberScheduled", "currentNumberScheduled", "numberReady",
@@ -510,20 +540,20 @@ def _daemonset_cells(ds: dict, now: datetime) -> list:
         _name(ds),
         *(int(status.get(field) or 0) for field in counters),
         _format_labels(template_spec.get("nodeSelector")),
-        _age(ds, now),
+        _age(ds),
         *_container_cells(template_spec),
         format_label_selector(_get(ds, "spec", "selector")),
     ]
 
 
-def _job_cells(job: dict, now: datetime) -> list:
+def _job_cells(job: dict) -> list:
     spec = job.get("spec") or {}
     return [
         _name(job),
         _job_status(job),
         _job_completions(job),
-        _job_duration(job.get("status") or {}, now),
-        _age(job, now),
+        _job_duration(job.get("status") or {}),
+        _age(job),
         *_container_cells(_get(spec, "template", "spec")),
         format_label_selector(spec.get("selector")),
     ]
@@ -557,15 +587,16 @@ def _job_completions(job: dict) -> str:
     return f"{succeeded}/1 of {parallelism}" if parallelism > 1 else f"{succeeded}/1"
 
 
-def _job_duration(status: dict, now: datetime) -> str:
+def _job_duration(status: dict) -> TimeCell | str:
     start = status.get("startTime")
     if not start:
         return ""
-    end = parse_time(status["completionTime"]) if status.get("completionTime") else now
-    return human_duration(end - parse_time(start))
+    if status.get("completionTime"):
+        return human_duration(parse_time(status["completionTime"]) - parse_time(start))
+    return TimeCell(parse_time(start))  # still running: until now
 
 
-def _cronjob_cells(cj: dict, now: datetime) -> list:
+def _cronjob_cells(cj: dict) -> list:
     spec, status = cj.get("spec") or {}, cj.get("status") or {}
     job_spec = _get(spec, "jobTemplate", "spec", default={})
     last_schedule = status.get("lastScheduleTime")
@@ -576,8 +607,8 @@ def _cronjob_cells(cj: dict, now: datetime) -> list:
         # The API server defaults spec.suspend to false, so upstream's "<unset>" never shows.
         "True" if spec.get("suspend") else "False",
         len(status.get("active") or []),
-        translate_timestamp_since(last_schedule, now) if last_schedule else NONE,
-        _age(cj, now),
+        _since(last_schedule) if last_schedule else NONE,
+        _age(cj),
         *_container_cells(_get(job_spec, "template", "spec")),
         format_label_selector(job_spec.get("selector")),
     ]
@@ -586,15 +617,15 @@ def _cronjob_cells(cj: dict, now: datetime) -> list:
 # --- Event, Namespace, ControllerRevision --------------------------------------------------
 
 
-def _event_cells(event: dict, now: datetime) -> list:
+def _event_cells(event: dict) -> list:
     """Upstream 1.32 server-side printer: no "(x3 over 5m)" suffix (that is `kubectl events`)."""
     first_ts = event.get("firstTimestamp") or event.get("eventTime")
-    first_seen = translate_timestamp_since(first_ts, now)
-    last_seen = translate_timestamp_since(event["lastTimestamp"], now) if event.get("lastTimestamp") else first_seen
+    first_seen = _since(first_ts)
+    last_seen = _since(event["lastTimestamp"]) if event.get("lastTimestamp") else first_seen
     count = event.get("count") or 0
     series = event.get("series")
     if series:
-        last_seen = translate_timestamp_since(series.get("lastObservedTime"), now)
+        last_seen = _since(series.get("lastObservedTime"))
         count = series.get("count") or 0
     elif count == 0:
         count = 1  # singleton events from the events.k8s.io API carry no count
@@ -622,15 +653,15 @@ def _event_source(event: dict) -> str:
     return f"{component}, {host}" if host else component
 
 
-def _namespace_cells(ns: dict, now: datetime) -> list:
+def _namespace_cells(ns: dict) -> list:
     # The API server sets status.phase=Active on create; default it for objects stored without it.
-    return [_name(ns), _get(ns, "status", "phase", default="Active"), _age(ns, now)]
+    return [_name(ns), _get(ns, "status", "phase", default="Active"), _age(ns)]
 
 
-def _controller_revision_cells(cr: dict, now: datetime) -> list:
+def _controller_revision_cells(cr: dict) -> list:
     owners = _get(cr, "metadata", "ownerReferences", default=[])
     controller = next((o for o in owners if o.get("controller")), None)
-    return [_name(cr), _resource_name_with_kind(controller), cr.get("revision", 0), _age(cr, now)]
+    return [_name(cr), _resource_name_with_kind(controller), cr.get("revision", 0), _age(cr)]
 
 
 def _resource_name_with_kind(owner: dict | None) -> str:
@@ -646,7 +677,7 @@ def _group_kind(kind: str, group: str) -> str:
     return f"{kind}.{group}".lower() if group else kind.lower()
 
 
-_ROW_PRINTERS: dict[str, Callable[[dict, datetime], list]] = {
+_ROW_PRINTERS: dict[str, Callable[[dict], list]] = {
     "Pod": _pod_cells,
     "Node": _node_cells,
     "DaemonSet": _daemonset_cells,
@@ -658,9 +689,15 @@ _ROW_PRINTERS: dict[str, Callable[[dict, datetime], list]] = {
 }
 
 
+def row_template(obj: dict) -> list:
+    """The object's Table row with the cells that read the clock left as `TimeCell`s: all that
+    depends on the object alone, the same for every `now` (see `row_cells`)."""
+    return _ROW_PRINTERS[obj["kind"]](obj)
+
+
 def row_cells(obj: dict, now: datetime) -> list:
     """All cells of the object's Table row, wide ones included, in COLUMNS[kind] order."""
-    return _ROW_PRINTERS[obj["kind"]](obj, now)
+    return [cell.at(now) if type(cell) is TimeCell else cell for cell in row_template(obj)]
 
 
 # --- meta.k8s.io/v1 Table -------------------------------------------------------------------

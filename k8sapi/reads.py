@@ -20,7 +20,7 @@ from cluster.errors import BadRequest
 from cluster.kinds import Resource
 from cluster.models import Change, Cluster
 from cluster.selectors import Requirement, matches, parse_field_selector, parse_label_selector
-from k8sapi.cache import CACHE, RESPONSES, Body, Item
+from k8sapi.cache import CACHE, RESPONSES, Body, Item, Template
 
 COMMON_FIELDS = {"metadata.name", "metadata.namespace"}
 IMMUTABLE_FIELDS = COMMON_FIELDS | {
@@ -160,19 +160,24 @@ def snapshot(cluster: Cluster, sel: Selection, before: int | None = None) -> Sna
     return Snapshot(selected, after, now)
 
 
-def list_body(cluster: Cluster, sel: Selection, shape: Hashable, render: Callable[[Snapshot], bytes]) -> Body:
-    """A list's body: `render` of the snapshot, or the same bytes again if nothing has changed.
+def list_body(cluster: Cluster, sel: Selection, shape: Hashable,
+              render: Callable[[Snapshot], Template | bytes]) -> Body:
+    """A list's body: `render` of the snapshot (a Table's `Template`, with holes for the clock's
+    cells, or bytes, which must not depend on the clock), or the same bytes again if nothing has
+    changed.
 
-    `shape` names everything else the body depends on (Table or list, includeObject...). A body
-    rendered at (resourceVersion, simulated time) stays valid while both stay put: writes always
-    bump the version, and only the clock moves the Table's ages."""
+    `shape` names everything else the body depends on (Table or list, includeObject...). A
+    rendered template stays valid while the resourceVersion stays put (writes always bump it);
+    when only the clock has moved, the body is the template with the new times spliced in."""
     resource_version, now = committed(cluster.pk)
     key = (cluster.pk, sel, shape)
     body = RESPONSES.get(key, resource_version, now)
     if body is None:
         snap = snapshot(cluster, sel, before=resource_version)
-        body = Body(render(snap))
-        RESPONSES.put(key, snap.resource_version, snap.now, body)
+        rendered = render(snap)
+        template = Template.of(rendered) if isinstance(rendered, bytes) else rendered
+        body = Body(template.at(snap.now))
+        RESPONSES.put(key, snap.resource_version, template, snap.now, body)
     return body
 
 

@@ -127,10 +127,10 @@ async def list_objects(call: Call) -> HttpResponse:
     sel, table = call.selection(), call.table()
     res = sel.resource
 
-    def render(snap: reads.Snapshot) -> bytes:
+    def render(snap: reads.Snapshot) -> tables.Template | bytes:
         if table is not None:
-            return tables.table_json(res.kind, snap.items, snap.now, include=table.include,
-                                     resource_version=snap.resource_version, version=table.version)
+            return tables.table_template(res.kind, snap.items, include=table.include,
+                                         resource_version=snap.resource_version, version=table.version)
         return tables.list_json(res.kind, res.api_version, snap.items, snap.resource_version)
 
     def work() -> tuple[bytes, bool]:

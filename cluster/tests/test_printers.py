@@ -12,7 +12,9 @@ from cluster.printers import (
     format_table,
     human_duration,
     parse_time,
+    TimeCell,
     row_cells,
+    row_template,
     table_lines,
     translate_timestamp_since,
 )
@@ -707,3 +709,43 @@ def test_api_table_shape():
 def test_api_table_include_object(include_object, expected_object):
     row = api_table([SEED_DS], NOW, include_object=include_object)["rows"][0]
     assert row.get("object") == expected_object
+
+
+# --- row templates: the cells that read the clock -------------------------------------------
+
+
+def _time_columns(obj: dict) -> list[str]:
+    return [COLUMNS[obj["kind"]][i].name for i, cell in enumerate(row_template(obj)) if type(cell) is TimeCell]
+
+
+@pytest.mark.parametrize(
+    ("obj", "columns"),
+    [
+        pytest.param(pod(statuses=[running()]), ["Age"], id="pod"),
+        pytest.param(pod(statuses=[running(restarts=2, last_finished=90)]), ["Restarts", "Age"], id="pod-restarted"),
+        pytest.param(pod(statuses=[running(restarts=2)]), ["Age"], id="pod-restarts-without-a-finish"),
+        pytest.param(node(), ["Age"], id="node"),
+        pytest.param(SEED_DS, ["Age"], id="daemonset"),
+        pytest.param(job(), ["Age"], id="job-not-started"),
+        pytest.param(job(start=65), ["Duration", "Age"], id="job-running"),
+        pytest.param(job(start=500, completion=400), ["Age"], id="job-completed"),
+        pytest.param(cronjob(), ["Age"], id="cronjob-never-scheduled"),
+        pytest.param({**cronjob(), "status": {"lastScheduleTime": ts(42)}}, ["Last Schedule", "Age"], id="cronjob"),
+        pytest.param(event(firstTimestamp=ts(300), lastTimestamp=ts(20)), ["Last Seen", "First Seen"], id="event"),
+        pytest.param(event(), [], id="event-without-times"),  # both <unknown>: fixed
+    ],
+)
+def test_row_template_leaves_only_the_clock_cells_open(obj, columns):
+    assert _time_columns(obj) == columns
+    for now in (NOW - timedelta(days=1), NOW, NOW + timedelta(minutes=7), NOW + timedelta(days=400)):
+        finished = [cell.at(now) if type(cell) is TimeCell else cell for cell in row_template(obj)]
+        assert finished == row_cells(obj, now)
+        assert all(type(cell) is not TimeCell for cell in row_cells(obj, now))
+
+
+def test_time_cells_of_equal_timestamps_are_equal():
+    restarted = pod(statuses=[running(restarts=2, last_finished=90)])
+    first, second = row_template(restarted), row_template(restarted)
+    assert first[3] == second[3] == TimeCell(parse_time(ts(90)), "2 (", " ago)")
+    assert hash(first[4]) == hash(second[4])
+    assert first[3].at(NOW) == "2 (90s ago)" and first[3].at(NOW - timedelta(hours=1)) == "2 (<invalid> ago)"
