@@ -168,3 +168,13 @@ def test_logs_and_dry_run(k8s_client, daemonset):
     with pytest.raises(client.ApiException) as exc:
         core.read_namespaced_pod_log(created.metadata.name, "default", container="nope")
     assert exc.value.status == 400
+
+
+def test_nodes_deserialize_in_the_typed_client(k8s_client, daemonset):
+    """V1NodeSystemInfo requires machineID, systemUUID and bootID: the registered status has them."""
+    core = client.CoreV1Api(k8s_client)
+    nodes = core.list_node().items
+    assert len(nodes) == 3
+    node = core.read_node(nodes[0].metadata.name)
+    assert node.status.node_info.machine_id and node.status.node_info.boot_id
+    assert node.status.node_info.kubelet_version == "v1.32.0"
