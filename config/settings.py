@@ -4,6 +4,7 @@ SQLite by default (WAL, IMMEDIATE transactions, busy timeout: see docs/architect
 DATABASE_URL switches to PostgreSQL and REDIS_URL to the Redis channel layer.
 """
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -12,8 +13,31 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KUBESIM_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "kubesim-dev-only-not-secret")
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+
+
+def _secret_key() -> str:
+    """DJANGO_SECRET_KEY, or a random key made on first start and kept in the var directory
+    (sessions and the one-time sign-in links are signed with it: a key known to everyone would
+    let anyone on the classroom network forge a teacher's session)."""
+    if os.environ.get("DJANGO_SECRET_KEY"):
+        return os.environ["DJANGO_SECRET_KEY"]
+    path = VAR_DIR / "secret_key"
+    if not path.exists():  # written whole, then linked into place: processes starting together agree
+        draft = VAR_DIR / f"secret_key.{os.getpid()}"
+        draft.write_text(secrets.token_urlsafe(50))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+# Off unless asked for (DJANGO_DEBUG=1): students on the network must not see debug pages.
+DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
 # Serving a classroom on the LAN: KUBESIM_ALLOWED_HOSTS="192.168.1.20,kubesim.school" (also the
 # origins the dashboard's WebSocket accepts).
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"] + [
