@@ -74,6 +74,19 @@ class Conflict(ApiError):
         )
 
 
+class InvalidOptions(ApiError):
+    """Request options the API server's validation refuses (e.g. an apply without fieldManager)."""
+
+    code = 422
+    reason = "Invalid"
+
+    @classmethod
+    def field_required(cls, kind: str, field: str, detail: str) -> "InvalidOptions":
+        return cls(f'{kind}.meta.k8s.io "" is invalid: {field}: Required value: {detail}',
+                   details={"group": "meta.k8s.io", "kind": kind, "causes": [
+                       {"reason": "FieldValueRequired", "message": f"Required value: {detail}", "field": field}]})
+
+
 class BadRequest(ApiError):
     code = 400
     reason = "BadRequest"

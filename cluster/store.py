@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 from django.db import connection, transaction
 
 from cluster import manifests, reading
-from cluster.errors import AlreadyExists, BadRequest, Conflict, Forbidden, Invalid, NotFound
+from cluster.errors import AlreadyExists, BadRequest, Conflict, Forbidden, Invalid, InvalidOptions, NotFound
 from cluster.kinds import resource_for, resource_for_manifest
 from cluster.models import MODELS, Change, Cluster, KubeObject, copy_json
 from cluster.timeutil import format_time, parse_time
@@ -280,8 +280,15 @@ def _admit_pod(obj: dict) -> None:
 # --- create --------------------------------------------------------------------------------
 
 
-def create(cluster: Cluster, obj: dict, *, dry_run: bool = False) -> dict:
-    """Create one object from a Kubernetes-shaped dict; returns the stored object."""
+def create(cluster: Cluster, obj: dict, *, dry_run: bool = False, field_manager: str | None = None) -> dict:
+    """Create one object from a Kubernetes-shaped dict; returns the stored object. With
+    `field_manager`, the object is created by a server-side apply and that manager owns the
+    fields it set (`metadata.managedFields`)."""
+    if field_manager:
+        from cluster import ownership
+
+        managed = ownership.created_by_apply(obj, manager=field_manager, now=format_time(now(cluster)))
+        obj = {**obj, "metadata": {**(obj.get("metadata") or {}), "managedFields": managed}}
     return create_many(cluster, [obj], dry_run=dry_run)[0]
 
 
@@ -321,8 +328,10 @@ def create_many(cluster: Cluster, objs: Iterable[dict], *, dry_run: bool = False
         else:
             meta.pop("namespace", None)
         meta["creationTimestamp"] = now_s
-        for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "generation"):
+        for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
             meta.pop(key, None)
+        if not all(isinstance(m, dict) and m.get("operation") == "Apply" for m in meta.get("managedFields") or []):
+            meta.pop("managedFields")  # only server-side apply's ownership is kept (cluster.ownership)
         if kind in GENERATION_KINDS:
             meta["generation"] = 1
         if kind == "DaemonSet":
@@ -556,6 +565,8 @@ def _merge_for_update(old: dict, new: dict, subresource: str | None) -> dict:
             meta[key] = old_meta[key]
         else:
             meta.pop(key, None)
+    if "managedFields" not in meta and "managedFields" in old_meta:
+        meta["managedFields"] = old_meta["managedFields"]  # a writer that does not send them keeps them
     meta["name"] = old_meta["name"]
     meta["resourceVersion"] = old_meta["resourceVersion"]
     if old["kind"] in ("Event",):
@@ -590,13 +601,22 @@ def patch(
     patch_type: str = "merge",
     subresource: str | None = None,
     dry_run: bool = False,
+    field_manager: str | None = None,
+    force: bool = False,
 ) -> dict:
-    """Patch an object: `merge` (RFC 7386), `json` (RFC 6902), `strategic` or `apply`."""
-    from cluster import patching
+    """Patch an object: `merge` (RFC 7386), `json` (RFC 6902), `strategic` or `apply` (server-side
+    apply by `field_manager`, with field ownership: `cluster.ownership`)."""
+    from cluster import ownership, patching
+
+    if patch_type == "apply" and subresource is None and not field_manager:
+        raise InvalidOptions.field_required("PatchOptions", "fieldManager", "is required for apply patch")
 
     def attempt() -> dict:
         current = get(cluster, kind, namespace, name)
-        new = patching.apply_patch(current.to_dict(), body, patch_type)
+        base = current.to_dict()
+        if patch_type == "apply" and subresource is None and isinstance(body, dict):
+            base = ownership.apply(base, body, manager=field_manager, force=force, now=format_time(now(cluster)))
+        new = patching.apply_patch(base, body, patch_type)
         expected = (new.get("metadata") or {}).get("resourceVersion")
         if expected and str(expected) != str(current.resource_version):
             raise Conflict.of(kind, name)

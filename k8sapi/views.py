@@ -190,8 +190,9 @@ async def replace_object(call: Call) -> HttpResponse:
 
 async def patch_object(call: Call) -> HttpResponse:
     content_type = call.request.headers.get("Content-Type")
-    patched, status = await in_thread(writes.patch)(call.cluster, call.route, call.request.body, content_type,
-                                                    dry_run=call.dry_run())
+    patched, status = await in_thread(writes.patch)(
+        call.cluster, call.route, call.request.body, content_type, dry_run=call.dry_run(),
+        field_manager=call.params.get("fieldManager"), force=call.params.get("force", "").lower() == "true")
     return raw_json(encode(patched), status=status)
 
 

@@ -12,7 +12,7 @@ import json
 import yaml
 
 from cluster import store
-from cluster.errors import BadRequest, Conflict, Forbidden, NotFound
+from cluster.errors import BadRequest, Conflict, Forbidden, InvalidOptions, NotFound
 from cluster.models import Cluster
 from k8sapi.negotiation import is_yaml, patch_type
 from k8sapi.reads import Selection, snapshot
@@ -71,18 +71,21 @@ def replace(cluster: Cluster, route: ResourcePath, body: object, *, dry_run: boo
 
 
 def patch(cluster: Cluster, route: ResourcePath, data: bytes, content_type: str | None, *,
-          dry_run: bool) -> tuple[dict, int]:
+          dry_run: bool, field_manager: str | None = None, force: bool = False) -> tuple[dict, int]:
     """(object, HTTP status). Server-side apply creates a missing object (201); the others 404."""
     kind = patch_type(content_type)
     body = decode(data, content_type)
     res, namespace = route.resource, route.namespace or ""
     if kind == "apply" and route.subresource is None:
+        if not field_manager:
+            raise InvalidOptions.field_required("PatchOptions", "fieldManager", "is required for apply patch")
         try:
             store.get(cluster, res.kind, namespace, route.name)
         except NotFound:
-            return store.create(cluster, as_object(route, body), dry_run=dry_run), 201
+            return store.create(cluster, as_object(route, body), dry_run=dry_run, field_manager=field_manager), 201
     return store.patch(cluster, res.kind, namespace, route.name, body, patch_type=kind,
-                       subresource=route.subresource, dry_run=dry_run), 200
+                       subresource=route.subresource, dry_run=dry_run, field_manager=field_manager,
+                       force=force), 200
 
 
 def delete_options(query: dict, body: bytes) -> dict:

@@ -369,3 +369,34 @@ def test_events_expire_after_an_hour_of_simulated_time(cluster):
     SimClock(cluster).step(timedelta(minutes=2))
     assert store.expire_events(cluster) == 1
     assert not store.model_for("Event").objects.exists()
+
+
+def test_server_side_apply_keeps_each_managers_fields(cluster):
+    from cluster.errors import InvalidOptions
+
+    applied = copy.deepcopy(DAEMONSET)
+    applied["metadata"]["labels"] = {"tier": "web", "team": "a"}
+    store.create(cluster, applied, field_manager="alice")
+    bob = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": applied["metadata"]["name"],
+                                                                     "labels": {"team": "a", "owner": "bob"}}}
+    name = applied["metadata"]["name"]
+    store.patch(cluster, "DaemonSet", "default", name, bob, patch_type="apply", field_manager="bob")
+    del applied["metadata"]["labels"]  # alice stops applying her labels
+    result = store.patch(cluster, "DaemonSet", "default", name, applied, patch_type="apply", field_manager="alice")
+    assert result["metadata"]["labels"] == {"team": "a", "owner": "bob"}  # bob still applies "team"
+    entries = {e["manager"]: e for e in result["metadata"]["managedFields"]}
+    assert set(entries) == {"alice", "bob"} and entries["bob"]["operation"] == "Apply"
+    assert "f:labels" not in entries["alice"]["fieldsV1"].get("f:metadata", {})
+    # A plain update keeps the ownership records.
+    patched = store.patch(cluster, "DaemonSet", "default", name, {"metadata": {"annotations": {"x": "y"}}})
+    assert patched["metadata"]["managedFields"] == result["metadata"]["managedFields"]
+    # Bob applying another value to alice's field conflicts; with force it becomes his.
+    bob["spec"] = {"template": {"spec": {"containers": [{"name": "c", "image": "nginx:9"}]}}}
+    with pytest.raises(Conflict) as refused:
+        store.patch(cluster, "DaemonSet", "default", name, bob, patch_type="apply", field_manager="bob")
+    assert str(refused.value) == ('Apply failed with 1 conflict: conflict with "alice": '
+                                  '.spec.template.spec.containers[name="c"].image')
+    forced = store.patch(cluster, "DaemonSet", "default", name, bob, patch_type="apply", field_manager="bob", force=True)
+    assert forced["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:9"
+    with pytest.raises(InvalidOptions):
+        store.patch(cluster, "DaemonSet", "default", name, bob, patch_type="apply")

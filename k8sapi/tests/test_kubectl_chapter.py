@@ -168,3 +168,35 @@ def test_logs_follow_until_the_container_ends(chapter):
     assert kubectl("logs", "counter", "--tail=1").stdout == "three\n"
     assert kubectl("logs", "counter", "-c", "nope", check=False).stderr == \
         "error: container nope is not valid for pod counter\n"
+
+
+def test_server_side_apply_owns_fields_removes_dropped_ones_and_reports_conflicts(chapter):
+    """kubectl apply --server-side: the manager owns what it applied (metadata.managedFields)."""
+    kubectl = chapter
+    manifest = (EXAMPLES / "my-first-daemonset.yaml").read_text().replace("my-first-daemonset", "ssa")
+    labelled = manifest.replace("  name: ssa\n", "  name: ssa\n  labels:\n    tier: web\n", 1)
+    assert "tier: web" in labelled
+    (kubectl.cwd / "ssa.yaml").write_text(labelled)
+    assert kubectl("apply", "--server-side", "-f", "ssa.yaml").stdout == "daemonset.apps/ssa serverside-applied\n"
+    managers = kubectl("get", "ds/ssa", "--show-managed-fields", "-o",
+                       "jsonpath={.metadata.managedFields[*].manager}").stdout
+    assert managers == "kubectl"
+    assert kubectl("get", "ds/ssa", "-o", "jsonpath={.metadata.labels.tier}").stdout == "web"
+
+    # Dropping the label from the applied file removes it (the manager owned it).
+    (kubectl.cwd / "ssa.yaml").write_text(manifest)
+    kubectl("apply", "--server-side", "-f", "ssa.yaml")
+    assert kubectl("get", "ds/ssa", "-o", "jsonpath={.metadata.labels}").stdout in ("", "{}")
+
+    # Another manager applying a different image conflicts, in the API server's words...
+    (kubectl.cwd / "other.yaml").write_text(manifest.replace("nginx:latest", "nginx:1.27"))
+    refused = kubectl("apply", "--server-side", "--field-manager=other", "-f", "other.yaml", check=False)
+    assert refused.returncode != 0
+    assert 'Apply failed with 1 conflict: conflict with "kubectl": .spec.template.spec.containers[name="my-first-container"].image' \
+        in refused.stderr
+    image = "jsonpath={.spec.template.spec.containers[0].image}"
+    assert kubectl("get", "ds/ssa", "-o", image).stdout == "nginx:latest"
+    # ...until it forces: then the field is its own.
+    kubectl("apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", "other.yaml")
+    assert kubectl("get", "ds/ssa", "-o", image).stdout == "nginx:1.27"
+    kubectl("delete", "ds/ssa")
