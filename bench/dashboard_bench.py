@@ -120,16 +120,18 @@ def make_writer(cluster):
     """The bench's writer: `write(offset)` changes `BATCH` pods' status (a container restart) in
     one batched store write and returns the commit's resourceVersion.
 
-    Like a controller it keeps what it read: the pod rows are read once, and `store.update_many`
-    refreshes each row it writes (columns and resourceVersion), so the next write needs no
-    re-read (the store still checks each row is fresh). The body is only the new status
-    (`subresource="status"`), so nothing else is copied or decoded on the writer's side.
+    Like a controller (the kubelet) it keeps what it read: the pods are read once as `Stored`
+    handles (`cluster.reading`), and `store.update_many` refreshes each one it writes, so the next
+    write needs no re-read (the store still checks each row is fresh). The body is only the new
+    status it built (`subresource="status"`, `trusted`), so nothing else is copied or encoded
+    again on the writer's side.
     """
-    from cluster import store
+    from cluster import reading, store
     from cluster.models import Pod
 
-    rows = list(Pod.objects.filter(cluster=cluster).order_by("name"))
-    restarts = {row.pk: (row.status.get("containerStatuses") or [{}])[0].get("restartCount", 0) for row in rows}
+    rows = reading.stored(Pod.objects.filter(cluster=cluster).order_by("name"))
+    restarts = {row.pk: (row.view()["status"].get("containerStatuses") or [{}])[0].get("restartCount", 0)
+                for row in rows}
 
     def write(offset: int) -> int:
         chosen = [rows[(offset + k * 7) % len(rows)] for k in range(BATCH)]
@@ -138,7 +140,7 @@ def make_writer(cluster):
         for row in chosen:
             restarts[row.pk] += 1
             pairs.append((row, {"status": running_status(now, restarts[row.pk])}))
-        results = store.update_many(cluster, pairs, subresource="status")
+        results = store.update_many(cluster, pairs, subresource="status", trusted=True)
         return max(int(obj["metadata"]["resourceVersion"]) for obj in results)
 
     return write
