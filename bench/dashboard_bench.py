@@ -227,6 +227,20 @@ async def _clients(url: str, origin: str, go: Path, seconds: float) -> list[list
     return received
 
 
+def _wait_started(proc: subprocess.Popen, started, log: Path, timeout: float) -> None:
+    """Wait until `started()` says yes, waiting on the server process in between (it exits only
+    on failure: then, or after `timeout` seconds, its log is the error)."""
+    deadline = time.monotonic() + timeout
+    while not started():
+        if time.monotonic() > deadline:
+            raise RuntimeError(log.read_text())
+        try:
+            proc.wait(timeout=0.05)
+            raise RuntimeError(log.read_text())
+        except subprocess.TimeoutExpired:
+            pass
+
+
 def latency_bench() -> dict:
     port = _free_port()
     tmp = Path(tempfile.mkdtemp(prefix="kubesim-bench-"))
@@ -237,15 +251,7 @@ def latency_bench() -> dict:
     proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(out), str(ready), str(go)],
                             cwd=ROOT, env=env, stderr=open(tmp / "server.log", "w"))
     try:
-        deadline = time.monotonic() + 120
-        while not ready.exists():
-            if time.monotonic() > deadline:
-                raise RuntimeError((tmp / "server.log").read_text())
-            try:  # wait on the server process (it exits only on failure)
-                proc.wait(timeout=0.05)
-                raise RuntimeError((tmp / "server.log").read_text())
-            except subprocess.TimeoutExpired:
-                pass
+        _wait_started(proc, ready.exists, tmp / "server.log", 120)
         url = f"ws://127.0.0.1:{port}/ws/c/default/"
         received = asyncio.run(_clients(url, f"http://127.0.0.1:{port}", go, DURATION))
         proc.wait(timeout=60)
@@ -294,19 +300,15 @@ def first_render_bench() -> dict:
     server = subprocess.Popen([sys.executable, "manage.py", "serve", f"127.0.0.1:{port}", "--tls-port", str(_free_port())],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w"))
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
+
+    def serving() -> bool:
         try:
             urllib.request.urlopen(url + "/static/css/kubesim.css", timeout=2).read()
-            break
+            return True
         except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError((tmp / "server.log").read_text())
-            try:  # wait on the server process (it exits only on failure)
-                server.wait(timeout=0.1)
-                raise RuntimeError((tmp / "server.log").read_text())
-            except subprocess.TimeoutExpired:
-                pass
+            return False
+
+    _wait_started(server, serving, tmp / "server.log", 60)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[

@@ -489,6 +489,23 @@ class ObjectPage(Page):
         self.state["exists"] = exists
         return super().frame(keys) if exists else (super().frame({"clock"}) if "clock" in keys else "")
 
+    @property
+    def title(self):
+        return f"{self.kwargs['name']} · {self.model.kind}"
+
+    def want(self, keys: set[str]) -> set[str]:
+        """Every region when the object or one it owns changed; its events when an event did."""
+        me = f"{self.kwargs['namespace']}/{self.kwargs['name']}"
+        if "reset" in keys or f"owner:{self.model.kind}/{me}" in keys:
+            return set(self.regions)
+        return {"events"} if f"event:{me}" in keys else set()
+
+    def render_page_regions(self, regions: set[str]) -> str:
+        if not regions:
+            return ""
+        ctx = {**self.base(oob=True), **self.page_context()}
+        return "".join(render_partial(f"{self.template}#{self.prefix}-{r}", ctx) for r in self.regions if r in regions)
+
 
 class DaemonSetPage(ObjectPage):
     name = "daemonset"
@@ -498,29 +515,14 @@ class DaemonSetPage(ObjectPage):
     section = "workloads"
     regions = ("head", "status", "nodes", "rollout", "history", "events")
 
-    @property
-    def title(self):
-        return f"{self.kwargs['name']} · DaemonSet"
-
     def page_context(self) -> dict:
         return {"ds": w.daemonset_view(self.cluster, self.kwargs["namespace"], self.kwargs["name"])}
 
     def want(self, keys: set[str]) -> set[str]:
-        me = f"{self.kwargs['namespace']}/{self.kwargs['name']}"
-        if "reset" in keys or f"owner:DaemonSet/{me}" in keys:
-            return set(self.regions)
-        regions = set()
+        regions = super().want(keys)
         if any(k.startswith("node:") for k in keys) or "nodes" in keys or "ds-nodes" in keys:
             regions |= {"nodes", "status"}
-        if f"event:{me}" in keys:
-            regions.add("events")
         return regions
-
-    def render_page_regions(self, regions: set[str]) -> str:
-        if not regions:
-            return ""
-        ctx = {**self.base(oob=True), **self.page_context()}
-        return "".join(render_partial(f"{self.template}#ds-{r}", ctx) for r in self.regions if r in regions)
 
 
 class JobPage(ObjectPage):
@@ -531,24 +533,8 @@ class JobPage(ObjectPage):
     section = "workloads"
     regions = ("head", "status", "indexes", "attempts", "logs", "events")
 
-    @property
-    def title(self):
-        return f"{self.kwargs['name']} · Job"
-
     def page_context(self) -> dict:
         return {"job": w.job_view(self.cluster, self.kwargs["namespace"], self.kwargs["name"])}
-
-    def want(self, keys: set[str]) -> set[str]:
-        me = f"{self.kwargs['namespace']}/{self.kwargs['name']}"
-        if "reset" in keys or f"owner:Job/{me}" in keys:
-            return set(self.regions)
-        return {"events"} if f"event:{me}" in keys else set()
-
-    def render_page_regions(self, regions: set[str]) -> str:
-        if not regions:
-            return ""
-        ctx = {**self.base(oob=True), **self.page_context()}
-        return "".join(render_partial(f"{self.template}#job-{r}", ctx) for r in self.regions if r in regions)
 
 
 class CronJobPage(ObjectPage):
@@ -559,24 +545,8 @@ class CronJobPage(ObjectPage):
     section = "workloads"
     regions = ("head", "jobs", "events")
 
-    @property
-    def title(self):
-        return f"{self.kwargs['name']} · CronJob"
-
     def page_context(self) -> dict:
         return {"cj": w.cronjob_view(self.cluster, self.kwargs["namespace"], self.kwargs["name"])}
-
-    def want(self, keys: set[str]) -> set[str]:
-        me = f"{self.kwargs['namespace']}/{self.kwargs['name']}"
-        if "reset" in keys or f"owner:CronJob/{me}" in keys:
-            return set(self.regions)
-        return {"events"} if f"event:{me}" in keys else set()
-
-    def render_page_regions(self, regions: set[str]) -> str:
-        if not regions:
-            return ""
-        ctx = {**self.base(oob=True), **self.page_context()}
-        return "".join(render_partial(f"{self.template}#cj-{r}", ctx) for r in self.regions if r in regions)
 
 
 # --- kubectl tables and the event stream ------------------------------------------------------------------------

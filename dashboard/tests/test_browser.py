@@ -125,13 +125,6 @@ def test_an_anonymous_viewer_cannot_act(live_server, page: Page):
 
 
 def test_a_failing_job_grows_its_attempts_timeline_until_backoff_limit(teacher: Page, live_server):
-    from controllers import engine
-
-    if "job" not in engine.HANDLERS:
-        try:
-            import controllers.job  # noqa: F401  (registers the handler)
-        except ImportError:
-            pytest.skip("the Job controller (controllers/job.py) is not in the tree yet")
     teacher.click("#apply-yaml")
     teacher.click("text=hello-world, failing (exit 1)")
     expect(teacher.locator("#yaml-editor")).to_have_value(re.compile("exit 1"))
