@@ -4,6 +4,7 @@ In the one-command server (`RECONCILER_MODE=embedded`, the default) the controll
 this process, on daphne's event loop: they start with the first ASGI event (daphne has no
 lifespan hook), and `manage.py serve` also starts them as soon as the reactor runs.
 """
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -29,7 +30,18 @@ router = ProtocolTypeRouter(
 )
 
 
+_up = False
+
+
 async def application(scope, receive, send):
+    global _up
+    if not _up:
+        # The server is up: what exists now is its own long-lived state (modules, Django, the
+        # app). Freezing it out of the garbage collector's scans keeps a full collection at
+        # 5-25 ms instead of 100-230 ms (measured in the dashboard bench), a pause that would
+        # stall every live frame and every controller pass of the process.
+        _up = True
+        gc.freeze()
     if settings.RECONCILER_MODE == "embedded" and scope["type"] != "channel":
         start_embedded()
     return await router(scope, receive, send)

@@ -16,7 +16,6 @@ synchronously, guarded against errors.
 from __future__ import annotations
 
 import asyncio
-import gc
 import itertools
 import logging
 import os
@@ -41,15 +40,9 @@ def next_seq() -> str:
 
 
 def set_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Called by every consumer that connects: the loop the live pages run on. The first call
-    also freezes what the garbage collector tracks by then (`gc.freeze`): the server is up, and
-    what exists is its own long-lived state (modules, Django, templates, the app). A full
-    collection then scans only what the pages and the engine allocate since: 5-25 ms instead of
-    100-230 ms in the dashboard bench, a pause that stalls every frame of the process."""
+    """Called by every consumer that connects: the loop the live pages run on."""
     global _loop
     with _lock:
-        if _loop is None:
-            gc.freeze()
         _loop = loop
 
 
