@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
-from cluster.jsondata import copy_json
+from cluster.jsondata import ViewMemo, copy_json
 from cluster.timeutil import parse_optional_time as parse_time
 
 Obj = dict[str, Any]
@@ -346,7 +346,7 @@ def placement(node: Mapping[str, Any], ds: Mapping[str, Any]) -> Placement:
     return Placement(True, True, reason)
 
 
-_PLACEMENT_MEMO: dict[tuple, tuple] = {}
+_PLACEMENTS = ViewMemo()
 
 
 def _placements(nodes: list[Mapping[str, Any]], ds: Mapping[str, Any]) -> dict[str, Placement]:
@@ -356,20 +356,9 @@ def _placements(nodes: list[Mapping[str, Any]], ds: Mapping[str, Any]) -> dict[s
     spec = _template_spec(ds)
     rules = json.dumps([spec.get(k) for k in ("nodeName", "nodeSelector", "affinity", "tolerations", "hostNetwork")],
                        sort_keys=True)
-    if len(_PLACEMENT_MEMO) > 100_000:
-        _PLACEMENT_MEMO.clear()
-    out = {}
-    for node in nodes:
-        meta, node_spec = node.get("metadata"), node.get("spec")
-        key = (id(meta), id(node_spec), rules)
-        found = _PLACEMENT_MEMO.get(key)
-        if found is not None and found[0] is meta and found[1] is node_spec:
-            out[meta["name"]] = found[2]
-            continue
-        result = placement(node, ds)
-        _PLACEMENT_MEMO[key] = (meta, node_spec, result)
-        out[meta["name"]] = result
-    return out
+    return {node["metadata"]["name"]: _PLACEMENTS.get((node.get("metadata"), node.get("spec")),
+                                                      lambda node=node: placement(node, ds), (rules,))
+            for node in nodes}
 
 
 def node_should_run_daemon_pod(node: Mapping[str, Any], ds: Mapping[str, Any]) -> tuple[bool, bool, str]:

@@ -41,7 +41,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import islice
 from typing import Iterable
 
-from cluster.jsondata import copy_json
+from cluster.jsondata import ViewMemo, copy_json
 from cluster.timeutil import format_time
 from cluster.timeutil import parse_optional_time as parse_time
 
@@ -1296,8 +1296,6 @@ def job_attempts(
         if name not in present:
             attempt["gone"] = True
     new: list[dict] = []
-    if len(_ATTEMPT_MEMO) > 100_000:
-        _ATTEMPT_MEMO.clear()
     for pod in sorted(pods, key=lambda p: (_meta(p).get("creationTimestamp") or "", _name(p))):
         fresh = _remembered_attempt(pod) if shared_pods else _attempt_from_pod(pod)
         known = attempts.get(fresh["pod"])
@@ -1313,16 +1311,12 @@ def job_attempts(
     return sorted(attempts.values(), key=lambda a: (a.get("created") or "", a["pod"]))
 
 
-_ATTEMPT_MEMO: dict[tuple, tuple] = {}
+_ATTEMPTS = ViewMemo()
 
 
 def _remembered_attempt(pod: dict) -> dict:
     parts = (pod.get("metadata"), pod.get("spec"), pod.get("status"))
-    key = tuple(id(p) for p in parts)
-    found = _ATTEMPT_MEMO.get(key)
-    if found is None or any(a is not b for a, b in zip(found[0], parts)):
-        found = _ATTEMPT_MEMO[key] = (parts, _attempt_from_pod(pod))
-    return dict(found[1])
+    return dict(_ATTEMPTS.get(parts, lambda: _attempt_from_pod(pod)))
 
 
 class _FinishedAttempts:

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from cluster import reading, store
+from cluster.jsondata import ViewMemo
 from cluster.models import Event, Node, Pod
 from cluster.quantity import parse_cpu, parse_memory
 from cluster.timeutil import format_time
@@ -52,7 +53,7 @@ def pod_requests(spec: dict) -> tuple[float, float]:
     return cpu, memory
 
 
-_REQUESTS: dict[int, tuple[dict, tuple[float, float]]] = {}
+_REQUESTS = ViewMemo()
 
 
 def _rooms(cluster) -> list[NodeRoom]:
@@ -66,16 +67,11 @@ def _rooms(cluster) -> list[NodeRoom]:
             memory_allocatable=parse_memory(alloc.get("memory", "0")),
         )
     running = Pod.objects.filter(cluster=cluster).exclude(node_name="").exclude(phase__in=["Succeeded", "Failed"])
-    if len(_REQUESTS) > 100_000:
-        _REQUESTS.clear()
     for node_name, pod in reading.views(running, "node_name"):
         room = rooms.get(node_name)
         if room:
             spec = pod["spec"]  # a shared read-only view: its requests are worked out once
-            found = _REQUESTS.get(id(spec))
-            if found is None or found[0] is not spec:
-                found = _REQUESTS[id(spec)] = (spec, pod_requests(spec))
-            cpu, memory = found[1]
+            cpu, memory = _REQUESTS.get((spec,), lambda spec=spec: pod_requests(spec))
             room.pods += 1
             room.cpu += cpu
             room.memory += memory
