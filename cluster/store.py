@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
@@ -76,7 +78,33 @@ def subscribe_in_transaction(fn: Callable[[Cluster, list[Touched]], None]) -> No
         _in_transaction.append(fn)
 
 
+_held = threading.local()
+
+
+@contextmanager
+def announcements_held():
+    """Hold this thread's after-commit announcements and make them one per cluster when the
+    block ends. The engine runs each step in it: a step commits once per controller that ran,
+    and the subscribers (the live pages, the API's watches, the worker) hear of the step once,
+    with everything it changed. Nested blocks join the outermost one."""
+    if getattr(_held, "touched", None) is not None:
+        yield
+        return
+    held: dict[int, list[Touched]] = {}
+    _held.touched = held
+    try:
+        yield
+    finally:
+        _held.touched = None
+        for cluster_id, touched in held.items():
+            _announce(cluster_id, touched)
+
+
 def _announce(cluster_id: int, touched: list[Touched]) -> None:
+    held = getattr(_held, "touched", None)
+    if held is not None:
+        held.setdefault(cluster_id, []).extend(touched)
+        return
     for fn in list(_subscribers):
         fn(cluster_id, touched)
 

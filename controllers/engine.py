@@ -19,6 +19,7 @@ from typing import Callable
 
 from django.db import transaction
 
+from cluster import store
 from cluster.clock import SimClock
 from cluster.models import Cluster
 from controllers import queue
@@ -111,8 +112,9 @@ class Engine:
         groups: dict[str, list[WorkItem]] = {}
         for item in batch:
             groups.setdefault(split_key(item.key)[0], []).append(item)
-        for prefix, items in groups.items():
-            self._run(prefix, items, now)
+        with store.announcements_held():    # the live pages hear of the step once
+            for prefix, items in groups.items():
+                self._run(prefix, items, now)
         return True
 
     def _run(self, prefix: str, items: list[WorkItem], now: datetime) -> None:

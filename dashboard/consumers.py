@@ -12,7 +12,8 @@ other processes come through the group (a cross-process layer) and each consumer
 its hub. The hub merges their region keys (de-duplicated by the message's `seq`), waits a short
 moment so one engine step's writes land in one frame, renders the affected regions once (in the
 live pages' own thread, off the event loop), and sends the same text to all its consumers. A hub
-sends at most one frame per `MIN_INTERVAL` (about 10 frames a second per client).
+sends about 10 frames a second per client at most (`FrameBudget`: one per `MIN_INTERVAL` on
+average, `BURST` in a row after a quiet spell).
 
 Each hub also polls once a second: it pushes the clock when pause or speed changed (or every few
 seconds while running, to re-sync the client-side clock), the Explain feed when a decision was
@@ -33,8 +34,9 @@ from dashboard import live
 
 log = logging.getLogger(__name__)
 
-MIN_INTERVAL = 0.1      # seconds between two frames of one hub (≈10 frames/s per client)
-GATHER = 0.012          # wait this long after the first change so one engine step is one frame
+MIN_INTERVAL = 0.1      # seconds per frame of one hub, on average (10 frames/s per client)
+BURST = 2               # frames a hub may send closer together than that after a quiet spell
+GATHER = 0.004          # wait this long after the first announcement for others of the same moment
 POLL = 1.0              # seconds between polls (clock, decisions, changes from other processes)
 CLOCK_RESYNC = 5.0      # push the clock at least this often while it runs
 
@@ -64,6 +66,30 @@ def _db(fn):
     return call
 
 
+class FrameBudget:
+    """When a hub may send its next frame: at most `burst` + T / `interval` frames in any T
+    seconds (the generic cell rate algorithm, a token bucket kept as one time).
+
+    A fixed gap of `interval` after each frame would lock onto the engine's own rhythm: the
+    worker steps every 100 ms, and a step committing a little earlier than the last one would
+    wait out the rest of the gap, a delay that then carries over from frame to frame. With a
+    budget, a frame a few ms early is sent at once, and the rate over a second stays capped.
+    """
+
+    def __init__(self, interval: float = MIN_INTERVAL, burst: int = BURST):
+        self.interval = interval
+        self.burst = burst
+        self.due = 0.0          # when the next frame would be due at the steady rate
+
+    def wait(self, now: float) -> float:
+        """Seconds from `now` until a frame may be sent."""
+        return max(0.0, self.due - (self.burst - 1) * self.interval - now)
+
+    def spend(self, now: float) -> None:
+        """A frame is sent at `now`."""
+        self.due = max(self.due, now) + self.interval
+
+
 class Hub:
     """Consumers that render identically, in one process."""
 
@@ -80,7 +106,7 @@ class Hub:
         self.dirty: set[str] = set()
         self.seen: set[str] = set()
         self.flushing: asyncio.Task | None = None
-        self.last_flush = 0.0
+        self.budget = FrameBudget()
         self.poller: asyncio.Task | None = None
         self.snapshot_state: dict = {}
         self.render_lock = asyncio.Lock()
@@ -224,17 +250,14 @@ class Hub:
 
     async def flush(self) -> None:
         try:
-            wait = max(GATHER, self.last_flush + MIN_INTERVAL - time.monotonic())
-            await asyncio.sleep(wait)
             while self.dirty:
+                await asyncio.sleep(max(GATHER, self.budget.wait(time.monotonic())))
                 keys, self.dirty = self.dirty, set()
-                self.last_flush = time.monotonic()
+                self.budget.spend(time.monotonic())
                 html = await self.render(keys)
                 if html:
                     for consumer in list(self.consumers):
                         await consumer.safe_send(html)
-                if self.dirty:
-                    await asyncio.sleep(max(0.0, self.last_flush + MIN_INTERVAL - time.monotonic()))
         except asyncio.CancelledError:
             raise
         except Exception:

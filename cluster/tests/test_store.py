@@ -400,3 +400,26 @@ def test_server_side_apply_keeps_each_managers_fields(cluster):
     assert forced["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:9"
     with pytest.raises(InvalidOptions):
         store.patch(cluster, "DaemonSet", "default", name, bob, patch_type="apply")
+
+
+def test_announcements_held_for_a_block_come_once_per_cluster_at_its_end(cluster, django_capture_on_commit_callbacks):
+    seen = []
+
+    def listener(cluster_id, touched):
+        seen.append((cluster_id, [(t.type, t.name) for t in touched]))
+
+    store.subscribe(listener)
+    try:
+        with store.announcements_held():
+            with django_capture_on_commit_callbacks(execute=True):
+                store.create(cluster, pod("p1"))
+            with store.announcements_held():      # a nested block joins the outer one
+                with django_capture_on_commit_callbacks(execute=True):
+                    store.create(cluster, pod("p2"))
+            assert seen == []
+        assert seen == [(cluster.pk, [("ADDED", "p1"), ("ADDED", "p2")])]
+        with django_capture_on_commit_callbacks(execute=True):   # outside a block: at once again
+            store.create(cluster, pod("p3"))
+        assert seen[1:] == [(cluster.pk, [("ADDED", "p3")])]
+    finally:
+        store.unsubscribe(listener)

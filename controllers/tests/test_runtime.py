@@ -253,3 +253,32 @@ def test_chaos_actions_in_the_admin(admin_client, cluster):
     admin_client.post(reverse("admin:cluster_node_changelist"), {"action": "partition_node", "_selected_action": [node.pk]})
     admin_client.post(reverse("admin:cluster_node_changelist"), {"action": "fail_node", "_selected_action": [node.pk]})
     assert Node.objects.get(name="node-1").ready == "False"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_live_pages_hear_of_an_engine_step_once_with_all_its_controllers_writes():
+    """A step commits once per controller that ran (here the DaemonSet controller creating its
+    pod and the scheduler binding a bare pod, both due at once); subscribers get one
+    announcement per step, after its last commit."""
+    from cluster.bootstrap import ensure_cluster
+    from controllers.engine import Engine
+
+    cluster = ensure_cluster()
+    add_nodes(cluster, "node-1")
+    engine = Engine(cluster)
+    engine.run_until_idle()
+    store.create(cluster, {
+        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent", "namespace": "default"},
+        "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                 "template": {"metadata": {"labels": {"app": "agent"}},
+                              "spec": {"containers": [{"name": "agent", "image": "busybox"}]}}}})
+    store.create(cluster, pod_manifest("bare"))
+    heard = []
+    store.subscribe(lambda cluster_id, touched: heard.append(touched))
+    try:
+        assert engine.step()
+    finally:
+        store._subscribers.pop()
+    assert len(heard) == 1
+    assert any(t.kind == "Pod" and t.name.startswith("agent-") and t.type == "ADDED" for t in heard[0])  # its pod
+    assert any(t.kind == "Pod" and t.name == "bare" and t.type == "MODIFIED" for t in heard[0])  # the binding

@@ -27,6 +27,34 @@ def test_touched_pods_and_nodes_map_to_their_regions():
     assert "node:n1" in live.keys_for([Touched("ADDED", "Pod", "default", "p", "u", node_name="n1")])
 
 
+def test_the_frame_budget_keeps_pace_with_steps_a_little_early_without_delaying_them():
+    """Steps every 100 ms give or take a few: each frame goes at once. A fixed 100 ms gap after
+    each frame would make a step that came 5 ms early wait 5 ms, and carry that over."""
+    from dashboard.consumers import FrameBudget
+
+    budget = FrameBudget(interval=0.1, burst=2)
+    t = 1000.0
+    for i in range(100):
+        t += 0.095 if i % 2 else 0.105
+        assert budget.wait(t) == 0.0
+        budget.spend(t)
+
+
+def test_the_frame_budget_caps_frames_at_about_ten_a_second():
+    from dashboard.consumers import FrameBudget
+
+    budget = FrameBudget(interval=0.1, burst=2)
+    t, sent = 1000.0, []
+    while t < 1010.0:                  # a sender that sends whenever it may, for 10 s
+        t += budget.wait(t)
+        budget.spend(t)
+        sent.append(t)
+        t += 0.001                     # it asks again right away (1 ms for the render)
+    assert len(sent) <= 2 + 100
+    assert all(b - a >= 0.1 - 1e-9 for a, b in zip(sent[2:], sent[3:]))   # after the burst: 10 a second
+    assert budget.wait(1030.0) == 0.0                                     # after a quiet spell: at once
+
+
 def test_announcing_without_a_connected_page_sends_nothing():
     live.send(1, {"nodes"})  # no loop registered in this process: a no-op, never an error
 
