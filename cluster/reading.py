@@ -6,6 +6,12 @@ Here rows are read as raw JSON text and decoded through a cache keyed by the tex
 object that has not changed since the last pass costs a dictionary lookup. Being keyed by
 content, the cache can never serve a stale or rolled-back version.
 
+Rows whose version was read before skip even that: a committed resourceVersion is never handed
+out again, so (table, row, resourceVersion) names one content for good, and a pass first reads
+only the rows' versions, then the JSON of the rows it has not seen at that version. A version
+read inside a transaction is remembered only once the transaction commits (a rolled-back write's
+resourceVersion is handed out again, to other content).
+
 The values are shared: treat them as read-only (copy with `copy_json` before changing anything;
 the test suite checks after every test that no cached value was changed).
 """
@@ -14,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import QuerySet
 
 from cluster.models import NO_SPEC_KINDS, STATUS_KINDS, copy_json
@@ -24,6 +30,13 @@ from cluster.models import NO_SPEC_KINDS, STATUS_KINDS, copy_json
 MAX_CACHED = 100_000
 _decoded: dict[str, Any] = {}
 _texts: dict[int, str] = {}  # id(decoded value) -> its text, while the value is cached
+# (table, pk, resourceVersion) -> (metadata, spec, status) values of the content cache, for
+# committed versions only; starts afresh when full.
+MAX_VERSIONS = 50_000
+_versions: dict[tuple, tuple] = {}
+# rows whose JSON is read per query when their versions are not known (SQLite's limit on
+# parameters is 32,766 since 3.32; PostgreSQL's 65,535)
+CHUNK = 5_000
 
 
 def decode(text: str | Any) -> Any:
@@ -49,6 +62,7 @@ def text_of(value: Any) -> str | None:
 def clear() -> None:
     _decoded.clear()
     _texts.clear()
+    _versions.clear()
 
 
 class Stored:
@@ -90,37 +104,75 @@ def views(queryset: QuerySet, *extra: str) -> list:
     """The objects a queryset selects, as read-only dicts shaped like `to_dict()`.
 
     With `extra` column names, each item is a tuple of those columns' values and the object.
+    Reads the rows' versions first, then the JSON of the rows not seen at that version.
     """
     model = queryset.model
     if model.kind in NO_SPEC_KINDS:
         raise ValueError(f"{model.kind} has no spec and status columns to view")
-    fields = [*extra, "metadata", "spec", "status"]
-    compiler = queryset.values_list(*fields).query.get_compiler(queryset.db)
-    sql, params = compiler.as_sql()
-    with connections[queryset.db].cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
+    n = len(extra)
+    rows = _fetch(queryset.values_list(*extra, "pk", "resource_version"))
+    table = model._meta.db_table
+    known = _versions.get
+    parts: list = [None] * len(rows)
+    missing: dict[int, int] = {}     # pk -> position
+    for i, row in enumerate(rows):
+        found = known((table, row[n], row[n + 1]))
+        if found is None:
+            missing[row[n]] = i
+        else:
+            parts[i] = found
+    if missing:
+        learned = {}
+        pks = list(missing)
+        for start in range(0, len(pks), CHUNK):
+            chunk = model.objects.filter(pk__in=pks[start:start + CHUNK])
+            for row in _fetch(chunk.values_list(*extra, "pk", "resource_version", "metadata", "spec", "status")):
+                i = missing[row[n]]
+                rows[i] = row[:n + 2]     # the extra columns as read with the JSON (a newer version)
+                parts[i] = found = _decoded_parts(row[n + 2], row[n + 3], row[n + 4])
+                learned[(table, row[n], row[n + 1])] = found
+        _remember(learned, queryset.db)
     api_version, kind = model.api_version, model.kind
     status_always = kind in STATUS_KINDS
-    n = len(extra)
-    cached = _decoded.get
-    if rows and not isinstance(rows[0][n], str):  # a backend that decodes JSON itself
-        cached = lambda value: value  # noqa: E731
     out = []
-    for row in rows:
-        # decode(), inlined: this loop runs for every node and pod of every pass
-        meta, spec, status = cached(row[n]), cached(row[n + 1]), cached(row[n + 2])
-        if meta is None:
-            meta = decode(row[n])
-        if spec is None:
-            spec = decode(row[n + 1])
-        if status is None:
-            status = decode(row[n + 2])
+    for row, found in zip(rows, parts):
+        if found is None:        # deleted between the two reads
+            continue
+        meta, spec, status = found
         obj = {"apiVersion": api_version, "kind": kind, "metadata": meta, "spec": spec}
         if status or status_always:
             obj["status"] = status
         out.append((*row[:n], obj) if n else obj)
     return out
+
+
+def _fetch(queryset: QuerySet) -> list:
+    compiler = queryset.query.get_compiler(queryset.db)
+    sql, params = compiler.as_sql()
+    with connections[queryset.db].cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def _decoded_parts(meta, spec, status) -> tuple:
+    if not isinstance(meta, str):     # a backend that decodes JSON itself
+        return meta, spec, status
+    cached = _decoded.get
+    # decode(), inlined: this runs for every changed node and pod of every pass
+    return (cached(meta) or decode(meta), cached(spec) or decode(spec), cached(status) or decode(status))
+
+
+def _remember(learned: dict, using: str) -> None:
+    """Remember versions read, once they are known to be committed."""
+    def keep():
+        if len(_versions) + len(learned) > MAX_VERSIONS:
+            _versions.clear()
+        _versions.update(learned)
+
+    if connections[using].in_atomic_block:
+        transaction.on_commit(keep, using=using)
+    else:
+        keep()
 
 
 def changed_in_place() -> list[str]:
