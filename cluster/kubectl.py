@@ -201,7 +201,12 @@ def cmd_apply(ctx: Context, args) -> int:
             try:
                 live = store.get(ctx.cluster, res.kind, doc["metadata"].get("namespace", ""), name).to_dict()
             except NotFound:
-                store.create(ctx.cluster, _stamp_last_applied(doc))
+                try:
+                    store.create(ctx.cluster, _stamp_last_applied(doc))
+                except ApiError as exc:
+                    ctx.error(_with_source(exc, "creating", path))
+                    code = 1
+                    continue
                 ctx.print(f"{object_ref(doc)} created")
                 continue
             original_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)

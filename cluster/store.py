@@ -225,6 +225,8 @@ def _validated(obj: dict, old: dict | None = None) -> dict:
         return manifests.prepare(obj, old)
     except manifests.InvalidError as exc:
         raise Invalid(exc) from None
+    except manifests.ManifestError as exc:    # undecodable: the server's 400 ("cannot be handled as")
+        raise BadRequest(str(exc)) from None
 
 
 def _spec_of(obj: dict) -> object:

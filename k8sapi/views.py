@@ -176,24 +176,46 @@ def _body(call: Call) -> object:
     return writes.decode(call.request.body, call.request.content_type)
 
 
+def _decoding(call: Call, fn: Callable[..., object]) -> Callable[..., Awaitable[tuple]]:
+    """`fn` in a thread, decoding manifests with the request's `fieldValidation` (`Warn` when
+    absent, as the API server does; kubectl asks for `Strict`); returns its result and the
+    warnings for unknown fields that were dropped."""
+    mode = call.params.get("fieldValidation") or "Warn"
+    if mode not in manifests.schema.MODES:
+        raise BadRequest(f'fieldValidation parameter unsupported: "{mode}"')
+
+    def work(*args, **kwargs):
+        with manifests.field_validation(mode) as warnings:
+            return fn(*args, **kwargs), warnings
+
+    return in_thread(work)
+
+
+def _warned(response: HttpResponse, warnings: list[str]) -> HttpResponse:
+    """RFC 7234 warnings (`299 - "text"`), which kubectl prints as `Warning: text`."""
+    if warnings:
+        response["Warning"] = ", ".join('299 - "' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in warnings)
+    return response
+
+
 async def create_object(call: Call) -> HttpResponse:
     body, dry_run = _body(call), call.dry_run()
-    created = await in_thread(writes.create)(call.cluster, call.route, body, dry_run=dry_run)
-    return raw_json(encode(created), status=201)
+    created, warnings = await _decoding(call, writes.create)(call.cluster, call.route, body, dry_run=dry_run)
+    return _warned(raw_json(encode(created), status=201), warnings)
 
 
 async def replace_object(call: Call) -> HttpResponse:
     body, dry_run = _body(call), call.dry_run()
-    replaced = await in_thread(writes.replace)(call.cluster, call.route, body, dry_run=dry_run)
-    return raw_json(encode(replaced))
+    replaced, warnings = await _decoding(call, writes.replace)(call.cluster, call.route, body, dry_run=dry_run)
+    return _warned(raw_json(encode(replaced)), warnings)
 
 
 async def patch_object(call: Call) -> HttpResponse:
     content_type = call.request.headers.get("Content-Type")
-    patched, status = await in_thread(writes.patch)(
+    (patched, status), warnings = await _decoding(call, writes.patch)(
         call.cluster, call.route, call.request.body, content_type, dry_run=call.dry_run(),
         field_manager=call.params.get("fieldManager"), force=call.params.get("force", "").lower() == "true")
-    return raw_json(encode(patched), status=status)
+    return _warned(raw_json(encode(patched), status=status), warnings)
 
 
 def _delete_options(call: Call) -> tuple[dict, bool]:

@@ -10,6 +10,7 @@ from .errors import ErrorType, FieldError, ManifestError
 from .invalid import InvalidError
 from .kinds import KINDS, KindInfo, kind_info, resolve_resource
 from .parse import parse_documents
+from .schema import field_validation
 from .validation import prepare, validate
 
 __all__ = [

@@ -11,6 +11,7 @@ top level), so that an error can name `spec.template.spec.containers[0].image`.
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -20,6 +21,18 @@ from .kinds import KindInfo
 
 class DecodeError(ManifestError):
     """A field whose JSON type does not fit its Go type."""
+
+    def __init__(self, value_type: str, path: str, go_type: str):
+        self.value_type, self.path, self.go_type = value_type, path, go_type
+        super().__init__(self.text())
+
+    def text(self, kind: str = "") -> str:
+        """Go's words: the struct holding the field, then the path of JSON keys (no indices)."""
+        from .schema import struct_of
+
+        keys = re.sub(r"\[[^\]]*\]", "", self.path)
+        return (f"json: cannot unmarshal {self.value_type} into Go struct field "
+                f"{struct_of(kind, self.path)}.{keys} of type {self.go_type}")
 
 
 def _json_type(value: Any) -> str:
@@ -39,9 +52,7 @@ def _join(at: str, key: str) -> str:
 
 
 def _fail(path: str, value: Any, go_type: str) -> DecodeError:
-    return DecodeError(
-        f"json: cannot unmarshal {_json_type(value)} into Go struct field .{path} of type {go_type}"
-    )
+    return DecodeError(_json_type(value), path, go_type)
 
 
 @contextmanager
@@ -51,7 +62,7 @@ def decoding(info: KindInfo) -> Iterator[None]:
         yield
     except DecodeError as exc:
         raise ManifestError(
-            f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: {exc}'
+            f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: {exc.text(info.kind)}'
         ) from None
 
 

@@ -11,6 +11,7 @@ from .defaults import apply_defaults
 from .errors import FieldError
 from .invalid import InvalidError
 from .kinds import kind_info
+from .schema import check as check_fields
 
 Validator = Callable[[dict, "dict | None"], list[FieldError]]
 
@@ -38,7 +39,9 @@ def validate(obj: dict, old: dict | None = None) -> list[FieldError]:
 def prepare(obj: dict, old: dict | None = None) -> dict:
     """What the API server does before storing: default, validate; returns the defaulted copy.
 
-    Raises `InvalidError` (422) or `ManifestError` (400-like: unserved kind, undecodable field)."""
+    Raises `InvalidError` (422) or `ManifestError` (400-like: unserved kind, undecodable or
+    unknown field: see `schema.check`, which drops unknown fields from `obj` when not strict)."""
+    check_fields(obj)
     defaulted = apply_defaults(obj, create=old is None)
     errors = validate(defaulted, old)
     if errors:

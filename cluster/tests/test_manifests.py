@@ -485,17 +485,17 @@ def test_unserved_kinds_have_no_matches(api_version, kind):
         (
             job({"spec.parallelism": "2"}),
             'Job in version "v1" cannot be handled as a Job: '
-            "json: cannot unmarshal string into Go struct field .spec.parallelism of type int32",
+            "json: cannot unmarshal string into Go struct field JobSpec.spec.parallelism of type int32",
         ),
         (
             daemonset({"spec.template.spec.containers[0].image": 5}),
             'DaemonSet in version "v1" cannot be handled as a DaemonSet: json: cannot unmarshal number '
-            "into Go struct field .spec.template.spec.containers[0].image of type string",
+            "into Go struct field Container.spec.template.spec.containers.image of type string",
         ),
         (
             daemonset({"metadata.labels": {"tier": True}}),
             'DaemonSet in version "v1" cannot be handled as a DaemonSet: '
-            "json: cannot unmarshal bool into Go struct field .metadata.labels[tier] of type string",
+            "json: cannot unmarshal bool into Go struct field ObjectMeta.metadata.labels of type string",
         ),
     ],
     ids=["int field", "nested string field", "label value"],
@@ -1202,3 +1202,46 @@ def test_started_job_cannot_change_scheduling_directives():
 def test_daemonset_template_may_change():
     new = edited(STORED_DS, {"spec.template.spec.containers[0].image": "nginx:1.27"})
     assert validate(apply_defaults(new), STORED_DS) == []
+
+
+def test_unknown_fields_are_named_by_their_paths_in_document_order():
+    from cluster.manifests.schema import unknown_fields
+
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j", "labels": {"any-key": "v"}, "colour": 1},
+           "spec": {"backofLimit": 1, "template": {"spec": {
+               "nodeSelector": {"disk": "ssd"},
+               "containers": [{"name": "c", "image": "busybox", "comand": ["true"],
+                               "resources": {"requests": {"cpu": "1"}, "limts": {}}}]}}}}
+    assert [path for path, _ in unknown_fields(job)] == [
+        "metadata.colour", "spec.backofLimit", "spec.template.spec.containers[0].comand",
+        "spec.template.spec.containers[0].resources.limts"]
+    ds = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "d"},
+          "spec": {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
+                   "selector": {"matchLabels": {"a": "b"}},
+                   "template": {"metadata": {"labels": {"a": "b"}}, "spec": {
+                       "tolerations": [{"operator": "Exists"}],
+                       "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                           "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n"]}]}]}}},
+                       "containers": [{"name": "c", "image": "i"}]}}},
+          "status": {"numberReady": 0}}
+    assert unknown_fields(ds) == []
+
+
+def test_field_validation_modes_refuse_or_drop_unknown_fields():
+    from cluster.manifests import ManifestError, field_validation, prepare
+
+    def pod():
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "c", "image": "busybox", "imagePullPolicey": "Always"}]}}
+
+    with pytest.raises(ManifestError) as refused:
+        prepare(pod())                              # strict unless told otherwise, as kubectl asks
+    assert str(refused.value) == ('Pod in version "v1" cannot be handled as a Pod: strict decoding error: '
+                                  'unknown field "spec.containers[0].imagePullPolicey"')
+    with field_validation("Warn") as warnings:
+        warned = prepare(pod())
+    assert warnings == ['unknown field "spec.containers[0].imagePullPolicey"']
+    assert "imagePullPolicey" not in warned["spec"]["containers"][0]
+    with field_validation("Ignore") as warnings:
+        ignored = prepare(pod())
+    assert warnings == [] and ignored == warned

@@ -146,3 +146,39 @@ def test_a_token_that_is_not_ours_is_unauthorized(kubectl, tmp_path):
     # kubectl 1.32 meets the 401 during aggregated discovery and words it so (as with a real server)
     assert result.stderr.splitlines()[-1] == ("error: You must be logged in to the server "
                                               "(the server has asked for the client to provide credentials)")
+
+
+TYPO_JOB = """apiVersion: batch/v1
+kind: Job
+metadata:
+  name: typo
+spec:
+  backofLimit: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: c
+        image: busybox
+        comand: ["sh", "-c", "exit 1"]
+"""
+
+
+def test_misspelt_fields_are_refused_as_kubectl_asks_or_dropped_with_a_warning(kubectl):
+    """kubectl validates strictly by default (the server's `fieldValidation=Strict`)."""
+    result = kubectl("apply", "-f", "-", input=TYPO_JOB, check=False)
+    assert result.returncode == 1
+    assert result.stderr == (
+        'Error from server (BadRequest): error when creating "STDIN": Job in version "v1" cannot be handled as a '
+        'Job: strict decoding error: unknown field "spec.backofLimit", '
+        'unknown field "spec.template.spec.containers[0].comand"\n')
+    assert kubectl("get", "jobs", "-o", "name").stdout == ""          # nothing half-applied
+    warned = kubectl("create", "--validate=warn", "-f", "-", input=TYPO_JOB)
+    assert warned.stdout == "job.batch/typo created\n"
+    assert warned.stderr == ('Warning: unknown field "spec.backofLimit"\n'
+                             'Warning: unknown field "spec.template.spec.containers[0].comand"\n')
+    job = yaml.safe_load(kubectl("get", "job", "typo", "-o", "yaml").stdout)
+    assert "backofLimit" not in job["spec"] and job["spec"]["backoffLimit"] == 6      # dropped, then defaulted
+    assert "comand" not in job["spec"]["template"]["spec"]["containers"][0]
+    ignored = kubectl("create", "--validate=false", "-f", "-", input=TYPO_JOB.replace("name: typo", "name: typo2"))
+    assert (ignored.stdout, ignored.stderr) == ("job.batch/typo2 created\n", "")
