@@ -348,6 +348,91 @@ def cmd_label(ctx: Context, args) -> int:
     return code
 
 
+def _one(ctx: Context, target: list[str]) -> tuple[Resource, str, str]:
+    """`TYPE NAME` or `TYPE/NAME`: one object."""
+    pairs = parse_type_names(target)
+    if len(pairs) != 1 or len(pairs[0][1]) != 1:
+        raise UsageError("exactly one resource is required (TYPE NAME or TYPE/NAME)")
+    res, (name,) = pairs[0]
+    return res, ctx.namespace if res.namespaced else "", name
+
+
+def cmd_patch(ctx: Context, args) -> int:
+    """`kubectl patch TYPE NAME -p PATCH [--type strategic|merge|json]`."""
+    res, ns, name = _one(ctx, args.target)
+    try:
+        body = yaml.safe_load(args.patch)
+    except yaml.YAMLError as exc:
+        raise UsageError(f"unable to parse \"{args.patch}\": {exc}") from None
+    try:
+        before = store.get(ctx.cluster, res.kind, ns, name).resource_version
+        after = store.patch(ctx.cluster, res.kind, ns, name, body, patch_type=args.type)
+    except ApiError as exc:
+        ctx.error(exc.kubectl_message())
+        return 1
+    unchanged = str(before) == after["metadata"]["resourceVersion"]
+    ctx.print(f"{object_ref(after)} patched" + (" (no change)" if unchanged else ""))
+    return 0
+
+
+def cmd_set(ctx: Context, args) -> int:
+    """`kubectl set image TYPE/NAME CONTAINER=IMAGE ...` (the pod template's containers)."""
+    if args.what != "image":
+        raise UsageError(f'unknown command "{args.what}" for "kubectl set" (only "image" is simulated)')
+    split = next((i for i, w in enumerate(args.args) if "=" in w), len(args.args))
+    images = dict(w.split("=", 1) for w in args.args[split:])
+    if not images:
+        raise UsageError("at least one image update is required")
+    res, ns, name = _one(ctx, args.args[:split])
+    try:
+        obj = store.get(ctx.cluster, res.kind, ns, name).to_dict()
+        spec = obj["spec"] if res.kind == "Pod" else (
+            obj["spec"]["jobTemplate"]["spec"]["template"]["spec"] if res.kind == "CronJob"
+            else obj["spec"]["template"]["spec"])
+        containers = [*spec.get("initContainers", []), *spec.get("containers", [])]
+        for container, image in images.items():
+            found = [c for c in containers if container in ("*", c["name"])]
+            if not found:
+                ctx.error(f'error: unable to find container named "{container}"')
+                return 1
+            for c in found:
+                c["image"] = image
+        store.update(ctx.cluster, obj)
+    except ApiError as exc:
+        ctx.error(exc.kubectl_message())
+        return 1
+    ctx.print(f"{object_ref(obj)} image updated")
+    return 0
+
+
+def cmd_events(ctx: Context, args) -> int:
+    """`kubectl events [--for TYPE/NAME]`: oldest first, `LAST SEEN` with "(xN over T)"."""
+    now = store.now(ctx.cluster)
+    events = list_objects(ctx, resource_for("Event"))
+    empty = "No events found." if ctx.all_namespaces else f"No events found in {ctx.namespace} namespace."
+    if args.for_:
+        res, _, name = _one(ctx, [args.for_])
+        events = [e for e in events if e.get("involvedObject", {}).get("kind") == res.kind
+                  and e.get("involvedObject", {}).get("name") == name]
+    if not events:
+        ctx.error(empty)
+        return 0
+    events.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+    rows = []
+    for e in events:
+        first = printers.translate_timestamp_since(e.get("firstTimestamp"), now)
+        seen = first
+        if int(e.get("count") or 1) > 1:
+            seen = f"{printers.translate_timestamp_since(e.get('lastTimestamp'), now)} (x{e['count']} over {first})"
+        involved = e.get("involvedObject", {})
+        row = [seen, e.get("type", ""), e.get("reason", ""), f"{involved.get('kind', '')}/{involved.get('name', '')}",
+               (e.get("message") or "").strip()]
+        rows.append([e["metadata"].get("namespace", ""), *row] if ctx.all_namespaces else row)
+    headers = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    ctx.out.write(printers.table_lines(["NAMESPACE", *headers] if ctx.all_namespaces else headers, rows))
+    return 0
+
+
 def _parse_taint(spec: str) -> tuple[str, dict | None]:
     """`k=v:NoSchedule` -> add; `k:NoSchedule-` / `k-` -> remove."""
     if spec.endswith("-"):
@@ -486,6 +571,21 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("args", nargs="+")
         p.add_argument("--overwrite", action="store_true")
         p.set_defaults(func=func)
+
+    patch = sub.add_parser("patch")
+    patch.add_argument("target", nargs="+")
+    patch.add_argument("-p", "--patch", required=True)
+    patch.add_argument("--type", default="strategic", choices=["strategic", "merge", "json"])
+    patch.set_defaults(func=cmd_patch)
+
+    set_ = sub.add_parser("set")
+    set_.add_argument("what")
+    set_.add_argument("args", nargs="+")
+    set_.set_defaults(func=cmd_set)
+
+    events = sub.add_parser("events")
+    events.add_argument("--for", dest="for_")
+    events.set_defaults(func=cmd_events)
 
     for verb, func in (("cordon", cmd_cordon), ("uncordon", cmd_uncordon)):
         p = sub.add_parser(verb)

@@ -154,3 +154,32 @@ def test_taints_with_one_key_and_two_effects_are_kept_apart(cluster):
     assert effects == ["NoExecute", "NoSchedule"]
     run("taint", "nodes", "node-1", "k:NoExecute-")
     assert [t["effect"] for t in Node.objects.get(name="node-1").spec["taints"]] == ["NoSchedule"]
+
+
+def test_the_commands_the_dashboard_shows_work_here_too(cluster, tmp_path):
+    """`set image`, `patch` and `events --for`: the buttons' equivalent commands, pasted."""
+    from controllers.engine import Engine
+
+    run("apply", "-f", str(EXAMPLES / "my-first-daemonset.yaml"))
+    Engine(cluster).run_until_idle()
+    assert run("set", "image", "ds/my-first-daemonset", "my-first-container=nginx:1.27") == (
+        0, "daemonset.apps/my-first-daemonset image updated\n", "")
+    assert DaemonSet.objects.get().spec["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert run("set", "image", "ds/my-first-daemonset", "nope=nginx") == (
+        1, "", 'error: unable to find container named "nope"\n')
+    selector = '{"spec":{"template":{"spec":{"nodeSelector":{"disk":"ssd"}}}}}'
+    assert run("patch", "ds", "my-first-daemonset", "-p", selector) == (0, "daemonset.apps/my-first-daemonset patched\n", "")
+    assert run("patch", "ds", "my-first-daemonset", "-p", selector) == (
+        0, "daemonset.apps/my-first-daemonset patched (no change)\n", "")
+    assert DaemonSet.objects.get().spec["template"]["spec"]["nodeSelector"] == {"disk": "ssd"}
+    code, out, err = run("patch", "ds", "my-first-daemonset", "--type=merge", "-p", '{"spec":{"minReadySeconds":"x"}}')
+    assert (code, err) == (1, 'Error from server (BadRequest): DaemonSet in version "v1" cannot be handled as a DaemonSet: '
+                              'json: cannot unmarshal string into Go struct field DaemonSetSpec.spec.minReadySeconds '
+                              'of type int32\n')
+    code, out, err = run("events", "--for", "ds/my-first-daemonset")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    assert len(lines) == 3        # one pod created on each of the two nodes, nothing about other objects
+    assert all("SuccessfulCreate   DaemonSet/my-first-daemonset   Created pod: my-first-daemonset-" in line
+               for line in lines[1:])
+    assert run("events", "--for", "job/nope") == (0, "", "No events found in default namespace.\n")
