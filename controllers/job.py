@@ -150,9 +150,18 @@ def reconcile_cronjob(step: Step, key: str) -> Result:
     store.record_events(step.cluster, [(cj, *e) for e in plan.events], component=CRONJOB_COMPONENT)
     if created or doomed:
         for text in plan.decisions:
-            step.decide(CRONJOB_COMPONENT, "create" if created else "delete", text,
-                        kind="CronJob", namespace=namespace, name=name)
+            step.decide(CRONJOB_COMPONENT, _cronjob_verb(text), text, kind="CronJob", namespace=namespace, name=name)
     return Result.after(plan.requeue_after)
+
+
+def _cronjob_verb(text: str) -> str:
+    """What a CronJob decision did: created a Job, deleted some, or only noted something (the
+    next run, a Job that finished) while the pass created or deleted."""
+    if text.startswith("creating job"):
+        return "create"
+    if "deleting" in text:
+        return "delete"
+    return "note"
 
 
 register("job", per_key(reconcile_job))

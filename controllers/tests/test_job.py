@@ -171,6 +171,14 @@ def test_a_cronjob_creates_jobs_on_schedule_and_keeps_three(cluster, engine):
     cj = CronJob.objects.get()
     assert cj.status["lastScheduleTime"] == "2026-01-01T00:25:00Z"
     assert changes_of_one_pass(cluster, engine, reconcile_cronjob, "default/hello") == 0
+    from controllers.models import Decision
+
+    verbs = {}
+    for verb, message in Decision.objects.filter(controller__startswith="cronjob").values_list("verb", "message"):
+        verbs.setdefault(message.split()[0], set()).add(verb)
+    # each decision says what it did: a note is never shown as a deletion because the pass deleted
+    assert verbs["creating"] == {"create"} and verbs["next"] == {"note"} and verbs["job"] == {"note"}
+    assert any("deleting the oldest" in m for m in Decision.objects.filter(verb="delete").values_list("message", flat=True))
 
 
 def test_a_job_deleted_and_recreated_releases_the_old_pods(cluster, engine):
