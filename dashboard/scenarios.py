@@ -7,17 +7,26 @@ manifests are written through `controllers.chaos` and the store, exactly as a te
 the controllers react as usual. Each step has an action (what the teacher does), the words for
 the caption and a "What to notice" list for presenter mode. The current step is kept in
 `ScenarioState`, so every browser agrees on it.
+
+Going forward, the controllers run between two clicks while the presenter watches. Going back
+(or `reset(upto=N)`) replays steps 1..N in one go, so between two replayed steps it runs the
+controllers on the simulated clock, event to event (no waiting on the wall clock), until the step
+has settled (`SETTLED`, by default the scenario's focus object at rest): step N then starts
+from the cluster, and the counters' baseline, that a presenter going forward would have had.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Callable
 
 from django.db import transaction
+from django.db.models import Q
 
 from cluster.bootstrap import ensure_cluster
-from cluster.models import Cluster, Pod
+from cluster.models import Cluster, DaemonSet, Job, Pod
 from controllers import chaos, simulation
+from controllers.engine import Engine
 from dashboard import actions, live
 from dashboard.models import ScenarioState
 
@@ -91,6 +100,12 @@ def _speed(value: float) -> Callable:
     def run(cluster, user):
         simulation.set_speed(cluster, value)
     return run
+
+
+def _job_finished(name: str) -> Callable[[Cluster], bool]:
+    def settled(cluster):
+        return Job.objects.filter(cluster=cluster, namespace="default", name=name, finished=True).exists()
+    return settled
 
 
 ROLLING = """apiVersion: apps/v1
@@ -177,7 +192,7 @@ SCENARIOS: dict[str, Scenario] = {s.slug: s for s in (
                  ("After the n-th failure the controller waits 10 s × 2ⁿ⁻¹ (at most 10 minutes) before the next pod.",
                   "The dashed gap on the timeline is that wait; the countdown says when the next pod comes.",
                   "Speed is now 10x so the whole story fits in a minute."),
-                 _speed(10.0), "kubesim sim speed 10"),
+                 _speed(10.0), "python manage.py sim speed 10"),
             Step("Failed: BackoffLimitExceeded", "the fifth failure is one too many",
                  ("failed 5 > backoffLimit 4: the controller adds FailureTarget, then Failed with reason BackoffLimitExceeded.",
                   "No more pods are created. The failed pods stay so that you can read their logs."),
@@ -221,6 +236,51 @@ SCENARIOS: dict[str, Scenario] = {s.slug: s for s in (
 )}
 
 
+# What the presenter waits for after step N before clicking → (replayed by Back and
+# `reset(upto=…)`); a step not listed waits for its scenario's focus object to be at rest.
+SETTLED: dict[tuple[str, int], Callable[[Cluster], bool]] = {
+    ("job-backoff", 2): _job_finished("hello-world"),   # step 3 is "Failed: BackoffLimitExceeded"
+}
+SETTLE_HORIZON = timedelta(hours=1)   # of simulated time: a step that never settles stops here
+SETTLE_MAX_BATCHES = 10_000
+
+
+def at_rest(cluster: Cluster, focus: str) -> bool:
+    """Nothing in flight for the focus object: a DaemonSet rolled out on every node it wants, with
+    no pod starting or terminating; a Job finished, or its active pods all ready (a Job waiting
+    out a back-off is at rest too). A missing object is at rest."""
+    kind, ns, name = (focus.split("/", 2) + ["", ""])[:3]
+    model = DaemonSet if kind == "DaemonSet" else Job
+    row = model.objects.filter(cluster=cluster, namespace=ns, name=name).first()
+    if row is None:
+        return True
+    status = row.status or {}
+    if kind == "Job" and row.finished:
+        return True
+    moving = Pod.objects.filter(cluster=cluster, owner_uid=row.uid).filter(
+        Q(phase="Pending") | Q(deletion_timestamp__isnull=False)).exists()
+    if moving:
+        return False
+    if kind == "DaemonSet":
+        counts = {status.get(k) for k in ("desiredNumberScheduled", "currentNumberScheduled", "numberReady",
+                                          "updatedNumberScheduled", "numberAvailable")}
+        return status.get("observedGeneration") == row.generation and len(counts) == 1
+    return bool(status.get("startTime")) and (status.get("active") or 0) == (status.get("ready") or 0)
+
+
+def _settle(cluster: Cluster, scenario: Scenario, number: int) -> None:
+    """Run the controllers on the simulated clock, one instant at a time (every batch due at it,
+    as the driver does), until step `number` has settled: what a presenter going forward waits
+    for before the next click. Fast: no wall-clock waiting, the clock jumps from event to event."""
+    settled = SETTLED.get((scenario.slug, number)) or (lambda c: at_rest(c, scenario.focus))
+    engine = Engine(cluster)
+    limit = engine.clock.now() + SETTLE_HORIZON
+    for _ in range(SETTLE_MAX_BATCHES):
+        engine.run_until(engine.clock.now())   # everything due at this instant, like the driver
+        if settled(cluster) or not engine.step(until=limit):
+            return
+
+
 def state_for(cluster_name: str) -> ScenarioState | None:
     return ScenarioState.objects.filter(cluster_name=cluster_name).first()
 
@@ -255,10 +315,13 @@ def reset(cluster_name: str, slug: str, user=None, *, upto: int = 1) -> Cluster:
         for name, labels, taints in scenario.nodes:
             chaos.add_node(cluster, name, labels=labels, taints=taints)
         actions.record(cluster, user, "reset", f"Reset the cluster to the scenario “{scenario.title}”",
-                       f"kubesim scenario {slug}")
+                       f"python manage.py scenario {slug}"
+                       + (f" --cluster {cluster_name}" if cluster_name != "default" else ""))
         state, _ = ScenarioState.objects.update_or_create(
             cluster_name=cluster_name, defaults={"scenario": slug, "step": 0, "data": {"marks": {}, "counters": {}}})
         for number in range(1, min(upto, len(scenario.steps)) + 1):
+            if number > 1:   # as if the presenter had watched step number-1 play out
+                _settle(cluster, scenario, number - 1)
             _play(cluster, scenario, state, number, user)
         if scenario.paused:
             simulation.pause(cluster)
@@ -296,7 +359,8 @@ def next_step(cluster: Cluster, user=None) -> ScenarioState | None:
 
 
 def previous_step(cluster: Cluster, user=None) -> Cluster:
-    """Back: replay the scenario from the start up to the previous step (time restarts too)."""
+    """Back: replay the scenario from the start up to the previous step (time restarts too, and
+    the replay lets each earlier step settle on the simulated clock before the next)."""
     state = state_for(cluster.name)
     if state is None or state.scenario not in SCENARIOS:
         return cluster
