@@ -319,27 +319,32 @@ def suspend(cluster, user, kind: str, namespace: str, name: str, value: bool) ->
 # --- the clock ---------------------------------------------------------------------------------------------
 
 
+def _sim(cluster, args: str) -> str:
+    """The command line that does what a clock button does (`manage.py sim`)."""
+    return f"python manage.py sim {args}" + (f" --cluster {cluster.name}" if cluster.name != "default" else "")
+
+
 @_guard
 def clock(cluster, user, op: str, *, speed: str = "", by: str = "") -> Result:
     if op == "pause":
         simulation.pause(cluster)
-        result = Result("Paused the simulated clock: nothing moves until you step or resume", "kubesim sim pause")
+        result = Result("Paused the simulated clock: nothing moves until you step or resume", _sim(cluster, "pause"))
     elif op == "resume":
         simulation.resume(cluster)
-        result = Result("Resumed the simulated clock", "kubesim sim resume")
+        result = Result("Resumed the simulated clock", _sim(cluster, "resume"))
     elif op == "step":
         ran = simulation.step(cluster)
         result = Result("Stepped: ran the next due reconcile" if ran else "Nothing is queued: no step to take",
-                        "kubesim sim step")
+                        _sim(cluster, "step"))
     elif op == "speed":
         value = float(speed)
         if not 1 <= value <= 100:
             raise ValueError("speed must be between 1x and 100x")
         simulation.set_speed(cluster, value)
-        result = Result(f"Speed {value:g}x", f"kubesim sim speed {value:g}")
+        result = Result(f"Speed {value:g}x", _sim(cluster, f"speed {value:g}"))
     elif op == "advance":
         steps = simulation.advance(cluster, simulation.parse_duration(by or "1m"))
-        result = Result(f"Fast-forwarded {by or '1m'} ({steps} step(s))", f"kubesim sim advance {by or '1m'}")
+        result = Result(f"Fast-forwarded {by or '1m'} ({steps} step(s))", _sim(cluster, f"advance {by or '1m'}"))
     else:
         raise ValueError(f"unknown clock operation {op}")
     if op != "step":

@@ -48,8 +48,17 @@ def teacher(live_server, page: Page) -> Page:
     return page
 
 
+def console_errors(page: Page) -> list[str]:
+    """The page's console errors and uncaught exceptions from now on (the list fills as they come)."""
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
 def test_adding_a_node_shows_its_daemonset_pod_within_a_second(teacher: Page):
     teacher.evaluate("window.__noReload = true")
+    errors = console_errors(teacher)
     add_node(teacher, "node-7", "zone=c")
     chip = teacher.locator("#node-node-7 .pod")
     expect(chip).to_be_visible(timeout=1000)          # the DaemonSet's pod, pushed over the socket
@@ -57,6 +66,7 @@ def test_adding_a_node_shows_its_daemonset_pod_within_a_second(teacher: Page):
     expect(teacher.locator("#node-node-7 .chip")).to_have_text("zone=c")
     expect(chip).to_have_class(re.compile("is-running"), timeout=10000)
     assert teacher.evaluate("window.__noReload") is True  # no reload happened
+    assert errors == []                                  # e.g. the name's pattern is a valid (/v) regexp
 
 
 def test_killing_a_pod_shows_its_replacement(teacher: Page):
@@ -143,3 +153,95 @@ def test_a_failing_job_grows_its_attempts_timeline_until_backoff_limit(teacher: 
     expect(attempts.locator(".tl-row")).to_have_count(5)                     # backoffLimit 4: five pods
     expect(attempts.locator(".limit")).to_contain_text("backoffLimit 4")
     teacher.locator("#clock .seg button", has_text="1x").click()
+
+
+# --- the client-side clock never runs backwards ------------------------------------------------------
+
+EVERY_FIVE_MINUTES = """\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: every-five-minutes
+spec:
+  schedule: "*/5 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+          - name: tick
+            image: busybox:1.36
+            command: ['sh', '-c', 'sleep 30']
+          restartPolicy: OnFailure
+"""
+
+FLAKY_JOB = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: flaky
+spec:
+  template:
+    spec:
+      containers:
+      - name: flaky
+        image: busybox:1.36
+        command: ['sh', '-c', 'exit 1']
+      restartPolicy: Never
+  backoffLimit: 10
+"""
+
+# Samples, every 50 ms, the clock's text and the Job timeline's "now" label (as seconds since the
+# epoch), and counts the socket's frames: those that carry the clock and those that do not.
+SAMPLE_CLOCK = r"""() => {
+  const secs = (text) => {
+    const m = /(?:day (\d+) · )?(\d\d):(\d\d):(\d\d)/.exec(text || "");
+    return m ? ((m[1] ? +m[1] - 1 : 0) * 86400 + +m[2] * 3600 + +m[3] * 60 + +m[4]) : null;
+  };
+  const s = window.__sampled = {clock: [], now: [], frames: 0, clockFrames: 0};
+  document.addEventListener("htmx:wsAfterMessage", (evt) => {
+    if (/\sid="clock"/.test(evt.detail.message)) s.clockFrames++; else s.frames++;
+  });
+  setInterval(() => {
+    const clock = secs(document.getElementById("clock-time")?.textContent);
+    if (clock !== null) s.clock.push(clock);
+    const now = secs(document.querySelector(".tl [data-now] span")?.textContent);
+    if (now !== null) s.now.push(now);
+  }, 50);
+}"""
+
+
+def backward_jumps(values: list[int]) -> list[tuple[int, int]]:
+    return [(a, b) for a, b in zip(values, values[1:]) if b < a]
+
+
+def test_the_clock_never_runs_backwards_while_frames_without_it_arrive(teacher: Page, live_server, tmp_path):
+    for name, manifest in (("cron.yaml", EVERY_FIVE_MINUTES), ("flaky.yaml", FLAKY_JOB)):
+        (tmp_path / name).write_text(manifest)
+        live_server.manage("kubectl", "apply", "-f", str(tmp_path / name))
+    teacher.goto(live_server.url + "/c/default/jobs/default/flaky/")
+    expect(teacher.locator("#live .live-text")).to_have_text("Live", timeout=5000)
+    teacher.locator("#clock .seg button", has_text="100x").click()
+    expect(teacher.locator("#clock .seg button", has_text="100x")).to_have_attribute("aria-pressed", "true",
+                                                                                      timeout=3000)
+    try:
+        # the Job page: the attempts' pods change, the clock comes every 5 s; the timeline's "now"
+        # marker ticks on the same clock. 200 samples: 10 s, two of the server's clock re-syncs.
+        teacher.evaluate(SAMPLE_CLOCK)
+        teacher.wait_for_function("() => __sampled.frames >= 3 && __sampled.now.length >= 200", timeout=30000)
+        sampled = teacher.evaluate("__sampled")
+        assert backward_jumps(sampled["clock"]) == [], backward_jumps(sampled["clock"])
+        assert backward_jumps(sampled["now"]) == [], backward_jumps(sampled["now"])
+        assert sampled["clockFrames"] >= 2, sampled
+        assert sampled["now"][-1] - sampled["now"][0] > 120, sampled   # it ran: minutes in 10 s
+
+        # the cluster view: pod chips change many times a second
+        open_cluster(teacher, live_server)
+        teacher.evaluate(SAMPLE_CLOCK)
+        teacher.wait_for_function("() => __sampled.frames >= 10 && __sampled.clock.length >= 200", timeout=30000)
+        sampled = teacher.evaluate("__sampled")
+        assert backward_jumps(sampled["clock"]) == [], backward_jumps(sampled["clock"])
+        assert sampled["clockFrames"] >= 2, sampled
+        assert sampled["clock"][-1] - sampled["clock"][0] > 120, sampled
+    finally:
+        teacher.locator("#clock .seg button", has_text="1x").click()

@@ -1,5 +1,9 @@
 """Views: pages and regions render, anyone may watch, only a permitted user may act (with CSRF)."""
+import shlex
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -173,3 +177,45 @@ def test_resetting_to_a_scenario_rebuilds_the_cluster(cluster):
     scenarios.next_step(reset)
     assert Node.objects.filter(cluster=reset).count() == 3
     assert scenarios.state_for("default").step == 2
+
+
+# --- command hints: each is a command line that works when pasted --------------------------------------------
+
+
+def run_hint(hint: str) -> str:
+    """Run a `python manage.py ...` hint as `manage.py` would (same parser, same database)."""
+    argv = shlex.split(hint)
+    assert argv[:2] == ["python", "manage.py"], hint
+    out = StringIO()
+    call_command(*argv[2:], stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("cluster_name", ["default", "other"])
+def test_the_clock_hints_are_manage_py_sim_commands_that_work(cluster_name):
+    cluster = ensure_cluster(cluster_name)
+    for op, kwargs, expected in (("pause", {}, "sim pause"), ("step", {}, "sim step"),
+                                 ("resume", {}, "sim resume"), ("speed", {"speed": "60"}, "sim speed 60"),
+                                 ("advance", {"by": "1m"}, "sim advance 1m")):
+        result = actions.clock(cluster, None, op, **kwargs)
+        assert not result.error, result
+        suffix = "" if cluster_name == "default" else f" --cluster {cluster_name}"
+        assert result.kubectl == f"python manage.py {expected}{suffix}"
+        run_hint(result.kubectl)
+    cluster.refresh_from_db()
+    assert cluster.speed == 60 and not cluster.paused
+
+
+def test_the_scenario_hints_are_manage_py_commands_that_work(teacher_client, cluster):
+    html = teacher_client.get("/c/default/scenarios/").content.decode()
+    assert "kubesim scenario" not in html
+    for slug, scenario in scenarios.SCENARIOS.items():
+        assert f"python manage.py scenario {slug}</code>" in html
+        for step in scenario.steps:
+            if step.kubectl.startswith("python "):
+                run_hint(step.kubectl)
+    assert "reset to job-backoff" in run_hint("python manage.py scenario job-backoff")
+    reset = scenarios.reset("other", "daemonset-basics")
+    decision = Decision.objects.filter(cluster=reset, verb="reset").get()
+    assert decision.message.endswith("$ python manage.py scenario daemonset-basics --cluster other")
+    assert "reset to daemonset-basics" in run_hint(decision.message.split("$ ", 1)[1])

@@ -1,7 +1,7 @@
 /* kubesim: the little the page does by itself. Everything it shows comes from the server
    (htmx requests and WebSocket frames of server-rendered partials); this script only
    1. ticks the simulated clock and the countdowns between frames, from (sim_now, speed, paused)
-      that every frame re-syncs (see docs/dashboard.md, "The clock"),
+      that the frames carrying the clock re-sync (see docs/dashboard.md, "The clock"),
    2. shows the connection state and reconnects after a server restart,
    3. animates pod chips that appear, change or disappear,
    4. offers keyboard shortcuts, and opens the dialog when htmx fills it. */
@@ -9,23 +9,54 @@
   "use strict";
 
   /* ---------- 1. the simulated clock, ticking client-side ---------- */
-  var base = null; // {sim: ms, at: performance.now(), speed, paused}
+  // The clock is (re-)anchored only from a clock element the server just sent: on load, and after
+  // a swap of #clock itself. A frame without the clock (pod chips, a dialog) leaves the anchor alone:
+  // the page's data-sim is then as old as the last clock frame, and re-reading it would move the
+  // clock back by the time since. htmx fills a swapped element with the old one's attributes until
+  // it settles, so the fresh data-sim is read after the settle (`reanchor`), not in oobAfterSwap.
+  var base = null;        // {sim: ms, at: performance.now(), speed, paused, floor}
+  var clockSwapped = false;
+  var OUT_OF_ORDER_MS = 2000; // wall time: a clock this little behind the last one is a late frame
 
   function readClock() {
     var el = document.getElementById("clock");
     if (!el || !el.dataset.sim) return;
-    base = {
+    var next = {
       sim: Date.parse(el.dataset.sim),
       at: performance.now(),
       speed: parseFloat(el.dataset.speed || "1"),
       paused: el.dataset.paused === "1",
+      floor: null,
     };
+    // The server's sim_now never goes backwards, but it moves in the driver's slices (behind the
+    // nominal speed when the server is busy) and a frame takes a moment to come: a fresh clock can
+    // be behind what the page shows. While it runs, the page holds its time until the new anchor
+    // catches up rather than stepping back. A clock clearly older than the last one is real: a
+    // scenario reset made a new cluster. Paused, the page shows the server's time as it is.
+    var shown = simNow();
+    if (base && shown !== null && !next.paused && shown > next.sim &&
+        next.sim >= base.sim - OUT_OF_ORDER_MS * Math.max(base.speed, next.speed)) {
+      next.floor = shown;
+    }
+    base = next;
+  }
+
+  function reanchor() {
+    if (!clockSwapped) return false;
+    clockSwapped = false;
+    readClock();
+    return true;
   }
 
   function simNow() {
     if (!base) return null;
     if (base.paused) return base.sim;
-    return base.sim + (performance.now() - base.at) * base.speed;
+    var now = base.sim + (performance.now() - base.at) * base.speed;
+    if (base.floor !== null) {
+      if (now >= base.floor) base.floor = null;
+      else return base.floor;
+    }
+    return now;
   }
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -142,7 +173,7 @@
   });
 
   document.addEventListener("htmx:wsAfterMessage", function () {
-    readClock();
+    reanchor(); // the extension has settled the frame's swaps: a swapped #clock has its new data
     if (before) {
       var present = new Set();
       before.ids.forEach(function (id) {
@@ -186,11 +217,14 @@
       var first = dlg.querySelector("input:not([type=hidden]), textarea, select");
       if (first) first.focus();
     }
-    readClock();
     tick();
   });
   document.addEventListener("htmx:oobAfterSwap", function (evt) {
-    if (evt.detail && evt.detail.target && evt.detail.target.id === "clock") readClock();
+    // the target is the replaced element: the new one still carries its attributes until settled
+    if (evt.detail && evt.detail.target && evt.detail.target.id === "clock") clockSwapped = true;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (reanchor()) tick(); // a clock sent out of band in an HTTP response (the clock buttons)
   });
   document.addEventListener("kubesim:close-dialog", function () {
     var dlg = document.getElementById("dlg");
