@@ -196,6 +196,7 @@ def apply_yaml(cluster, user, text: str, *, namespace: str = "default") -> Resul
                       lines=["error: no objects passed to apply"])
     lines, failed = [], False
     for doc in docs:
+        verb = "applying"
         try:
             try:
                 res = resource_for_manifest(doc.get("apiVersion", ""), doc.get("kind", ""))
@@ -212,6 +213,7 @@ def apply_yaml(cluster, user, text: str, *, namespace: str = "default") -> Resul
                 try:
                     live_obj = store.get(cluster, res.kind, ns, name).to_dict()
                 except NotFound:
+                    verb = "creating"
                     store.create(cluster, _stamp_last_applied(doc))
                     lines.append(f"{_ref(doc)} created")
                     continue
@@ -226,7 +228,7 @@ def apply_yaml(cluster, user, text: str, *, namespace: str = "default") -> Resul
         except ApiError as exc:
             failed = True
             lines.append(exc.kubectl_message() if exc.reason == "Invalid"
-                         else f'Error from server ({exc.reason}): error when applying "STDIN": {exc.message}')
+                         else f'Error from server ({exc.reason}): error when {verb} "STDIN": {exc.message}')
         except ValueError as exc:
             failed = True
             text_ = str(exc)
