@@ -219,3 +219,110 @@ def test_the_scenario_hints_are_manage_py_commands_that_work(teacher_client, clu
     decision = Decision.objects.filter(cluster=reset, verb="reset").get()
     assert decision.message.endswith("$ python manage.py scenario daemonset-basics --cluster other")
     assert "reset to daemonset-basics" in run_hint(decision.message.split("$ ", 1)[1])
+
+
+# --- relative times tick client-side; node tools follow the nodes; the timeline's end label ---------------
+
+import re  # noqa: E402
+from datetime import timedelta  # noqa: E402
+
+from controllers import chaos  # noqa: E402
+
+SINCE = re.compile(r'<span class="since" data-since="([^"]+)">([^<]*)</span>')
+
+EVERY_MINUTE = """\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: every-minute
+spec:
+  schedule: "* * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+          - name: tick
+            image: busybox:1.36
+            command: ['sh', '-c', 'sleep 300']
+          restartPolicy: OnFailure
+"""
+
+
+def test_a_failed_nodes_note_ticks_client_side_and_is_right_on_a_full_load(client, cluster):
+    chaos.fail_node(cluster, "node-2")
+    simulation.advance(cluster, timedelta(seconds=40))
+    html = client.get("/c/default/").content.decode()
+    note = re.search(r'<p class="node-note">(.*?)</p>', html[html.index('id="node-node-2"'):]).group(1)
+    assert re.fullmatch(r'NotReady for <span class="since" data-since="[^"]+">4\ds</span>: .*', note), note
+    chaos.partition_node(cluster, "node-3")
+    simulation.advance(cluster, timedelta(minutes=2))
+    html = client.get("/c/default/").content.decode()
+    note = re.search(r'<p class="node-note">(.*?)</p>', html[html.index('id="node-node-3"'):]).group(1)
+    assert note.startswith("No heartbeat for <span class=\"since\" data-since="), note
+
+
+def test_events_last_seen_and_a_cronjobs_recent_jobs_tick_client_side(client, cluster):
+    actions.apply_yaml(cluster, None, EVERY_MINUTE)
+    simulation.advance(cluster, timedelta(minutes=3))
+    html = client.get("/c/default/events/").content.decode()
+    first_row = html[html.index("<tbody>"):].split("</tr>")[0]
+    last_seen = re.search(r"<td>(.*?)</td>", first_row).group(1)
+    assert SINCE.fullmatch(last_seen), last_seen          # LAST SEEN
+    html = client.get("/c/default/cronjobs/default/every-minute/").content.decode()
+    jobs = html[html.index('id="table-job"'):]
+    row = jobs[jobs.index("<tbody>"):].split("</tr>")[0]
+    cells = re.findall(r"<td>(.*?)</td>", row)
+    assert "every-minute-" in row and len(cells) >= 3
+    assert SINCE.fullmatch(cells[-1])                     # AGE
+    assert SINCE.fullmatch(cells[-2])                     # DURATION of a running Job
+    assert all(re.fullmatch(r"\d+m(\d+s)?|\d+s", m.group(2)) for m in SINCE.finditer(jobs))
+
+
+def test_asking_why_about_a_node_that_does_not_exist_answers_in_words(client, cluster):
+    html = client.get("/c/default/why/", {"node": "nope"}).content.decode()
+    assert "<li></li>" not in html
+    assert "There is no node &quot;nope&quot; in this cluster." in html
+
+
+def test_a_finished_jobs_timeline_shows_its_end_label_alone(client, cluster):
+    actions.apply_yaml(cluster, None, actions.example_text("job"))
+    simulation.run_until_idle(cluster)
+    simulation.advance(cluster, timedelta(seconds=5))
+    html = client.get("/c/default/jobs/default/hello-world/").content.decode()
+    marks = html[html.index('<div class="vmark">'):html.index('<div class="tl-row"') if '<div class="tl-row"' in html else None]
+    assert re.search(r'<div class="is-end is-ok" [^>]*><span>Complete \d\d:\d\d:\d\d</span>', marks), marks[:400]
+    assert "<span>now " not in marks                      # the now marker has no label to cover it
+    assert "data-now" in marks
+
+
+def test_an_htmx_request_for_one_region_of_an_object_page_gets_that_region(client, daemonset, cluster):
+    """Each region of the DaemonSet, Job and CronJob pages can be fetched alone (its partial is
+    named with the page's prefix: `ds-nodes`, `job-attempts`, `cj-jobs`)."""
+    actions.apply_yaml(cluster, None, actions.example_text("job"))
+    simulation.run_until_idle(cluster)
+    actions.apply_yaml(cluster, None, """apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: tick
+spec:
+  schedule: "*/5 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: c
+            image: busybox
+""")
+    job = Job.objects.get(cluster=cluster, namespace="default", name="hello-world")
+    for path, regions in (("/c/default/ds/default/my-first-daemonset/", ("head", "status", "nodes", "rollout", "history", "events")),
+                          (f"/c/default/jobs/default/{job.name}/", ("head", "status", "indexes", "attempts", "logs", "events")),
+                          ("/c/default/cronjobs/default/tick/", ("head", "jobs", "events"))):
+        whole = client.get(path)
+        assert whole.status_code == 200, path
+        for region in regions:
+            part = client.get(path, {"region": region}, headers=HX)
+            assert part.status_code == 200, (path, region)
+            assert len(part.content) < len(whole.content) and b"<html" not in part.content, (path, region)
