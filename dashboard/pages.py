@@ -133,7 +133,7 @@ class ClusterPage(Page):
     template = "dashboard/cluster.html"
     section = "nodes"
     title = "Nodes"
-    regions = ("counts", "owners", "nodes", "tray", "explain")
+    regions = ("counts", "owners", "nodes", "tray", "explain", "node-tools")
 
     @property
     def filter(self) -> p.PodFilter:
@@ -146,7 +146,8 @@ class ClusterPage(Page):
         self.state["dense"] = view.dense
         self._remember(view.nodes, everything=True)
         self.state["ds_generations"] = self._ds_generations()
-        return {"view": view, "explain": p.explain_entries(self.cluster), "node_names": view.node_names}
+        return {"view": view, "explain": p.explain_entries(self.cluster), "node_names": view.node_names,
+                "next_node_name": view.next_node_name}
 
     def _ds_generations(self) -> dict:
         return dict(((ns, n), g) for ns, n, g in DaemonSet.objects.filter(cluster=self.cluster).values_list("namespace", "name", "generation"))
@@ -159,6 +160,8 @@ class ClusterPage(Page):
             regions.discard("explain")
         if "ds-nodes" in keys:
             regions.add("owners")
+        if "nodes" in keys:             # a node added or removed: the node picker and the Add node hint
+            regions.add("node-tools")
         if any(k.startswith("ds:") for k in keys):
             generations = self._ds_generations()
             if generations != self.state.get("ds_generations"):
@@ -220,7 +223,18 @@ class ClusterPage(Page):
                     self._remember(full.nodes, everything=True)
         if "explain" in regions:
             out.append(render_partial(f"{COMPONENTS}#explain-feed", self.explain_context(True)))
+        if "node-tools" in regions:
+            out.append(self._unless_sent("node-tools", self._render_node_tools()))
         return "".join(out)
+
+    def _render_node_tools(self) -> str:
+        """The Explain panel's "Why no pod on" picker and, for who may act, the Add node button's
+        kubectl line (the first free node-N): both follow the nodes as they come and go."""
+        ctx = {**self.base(oob=True), **p.node_tools(self.cluster)}
+        html = render_partial(f"{COMPONENTS}#why-node", ctx)
+        if self.viewer.can_act:
+            html += render_partial(f"{COMPONENTS}#add-node-cmd", ctx)
+        return html
 
     def _unless_sent(self, region: str, html: str) -> str:
         """A summary region (counts, workload strip, tray) is re-read on most changes but changes

@@ -52,6 +52,27 @@ def iso(t: datetime | None) -> str:
     return t.isoformat().replace("+00:00", "Z") if t else ""
 
 
+class Ticking(str):
+    """Text with one duration in it that reads the clock: `before + HumanDuration(now - since) + after`.
+
+    As a string it is the text as printed at `now` (the server's render); a template prints it
+    (`__html__`) with the duration in a `<span data-since="ISO">`, which `kubesim.js` re-computes
+    from the page's ticking simulated clock between frames, with the same HumanDuration
+    (kubectl's AGE format)."""
+
+    __slots__ = ("before", "since", "duration", "after")
+
+    def __new__(cls, before: str, since: datetime, now: datetime, after: str = ""):
+        duration = printers.human_duration(now - since)
+        self = super().__new__(cls, f"{before}{duration}{after}")
+        self.before, self.since, self.duration, self.after = before, since, duration, after
+        return self
+
+    def __html__(self) -> str:
+        return (f'{html.escape(self.before)}<span class="since" data-since="{iso(self.since)}">'
+                f'{html.escape(self.duration)}</span>{html.escape(self.after)}')
+
+
 def seconds_text(seconds: float) -> str:
     seconds = max(0.0, seconds)
     return f"{seconds:.0f}" if seconds >= 1 or seconds == 0 else f"{seconds:.1f}"
@@ -402,7 +423,7 @@ class NodeCard:
     pod_count: int
     capacity: int
     groups: list[PodGroup]
-    note: str
+    note: "str | Ticking"
     url: str
     dense_pods: list[PodChip] = field(default_factory=list)
     dense_ghosts: int = 0
@@ -461,15 +482,19 @@ def _ready_condition(node: dict) -> dict:
     return {}
 
 
-def node_note(node: dict, now: datetime, new: bool) -> str:
+def node_note(node: dict, now: datetime, new: bool) -> str | Ticking:
+    """The card's plain-language note; "NotReady for 40s" / "No heartbeat for 2m" tick client-side."""
     cond = _ready_condition(node)
     since = parse_time(cond["lastTransitionTime"]) if cond.get("lastTransitionTime") else None
-    ago = f" for {printers.human_duration(now - since)}" if since else ""
+
+    def noted(word: str, rest: str) -> str | Ticking:
+        return Ticking(f"{word} for ", since, now, rest) if since else word + rest
+
     if cond.get("status") == "Unknown":
-        return (f"No heartbeat{ago}. DaemonSet pods tolerate unreachable, so they stay; other pods are "
-                "evicted after their 300 s toleration.")
+        return noted("No heartbeat", ". DaemonSet pods tolerate unreachable, so they stay; other pods are "
+                                     "evicted after their 300 s toleration.")
     if cond.get("status") == "False":
-        return f"NotReady{ago}: {cond.get('message') or 'the kubelet reports a problem'}. New pods are not scheduled here."
+        return noted("NotReady", f": {cond.get('message') or 'the kubelet reports a problem'}. New pods are not scheduled here.")
     if (node.get("spec") or {}).get("unschedulable"):
         return "Cordoned: no new pods are scheduled here, but DaemonSet pods tolerate unschedulable."
     if new:
@@ -678,6 +703,14 @@ def _next_node_name(names: list[str] | None, cluster: Cluster | None = None, cou
         if f"node-{n}" not in used:
             return f"node-{n}"
     return f"node-{len(used) + 1}"
+
+
+def node_tools(cluster: Cluster) -> dict:
+    """What the page lists about the nodes themselves: their names for the "Why no pod on" picker
+    (None above LISTED_NODES: a text field) and the first free `node-N` for the Add node hint."""
+    count = Node.objects.filter(cluster=cluster).count()
+    names = list(node_rows(cluster).values_list("name", flat=True)) if count <= LISTED_NODES else None
+    return {"node_names": names, "next_node_name": _next_node_name(names, cluster, count)}
 
 
 DENSE_PAGE = 200   # tiles per page of the dense grid (a 1080p screen full); the next page loads as it scrolls into view
@@ -1297,9 +1330,10 @@ def why_no_pod(cluster: Cluster, node_name: str) -> WhyAnswer:
     from controllers.daemonset_plan import placement
     from controllers.models import ControllerMemory, Decision
 
-    node = Node.objects.filter(cluster=cluster, name=node_name).first()
+    node = Node.objects.filter(cluster=cluster, name=node_name).first() if node_name else None
     if node is None:
-        return WhyAnswer(node_name, [{"ds": "", "verdict": "", "text": f'nodes "{node_name}" not found', "url": ""}], False)
+        text = f'There is no node "{node_name}" in this cluster.' if node_name else "Name a node to ask about."
+        return WhyAnswer(node_name, [{"ds": "", "verdict": "", "url": "", "when": "", "segments": [Segment(text)]}], False)
     node_obj = node.to_dict()
     linker = Linker(cluster, [node_name] + list(Pod.objects.filter(cluster=cluster, node_name=node_name).values_list("name", flat=True)))
     lines = []
@@ -1351,8 +1385,11 @@ def kubectl_table(cluster: Cluster, kind: str, objs: list[dict], now: datetime, 
     shown = [i for i, c in enumerate(columns) if c.priority == 0 or c.name in wide]
     rows = []
     for obj in objs:
-        cells = printers.row_cells(obj, now)
-        texts = [printers._cell_text(cells[i]) for i in shown]
+        cells = printers.row_template(obj)
+        # a cell that reads the clock (AGE, LAST SEEN, a running Job's DURATION, RESTARTS' "(5m ago)")
+        # ticks client-side between frames (`Ticking`)
+        texts = [Ticking(cells[i].prefix, cells[i].since, now, cells[i].suffix) if type(cells[i]) is printers.TimeCell
+                 else printers._cell_text(cells[i]) for i in shown]
         warn = kind == "Event" and obj.get("type") == "Warning"
         rows.append({"cells": texts, "url": link(obj) if link else "", "warn": warn})
     ns = "" if kind in ("Node",) else " in default namespace"

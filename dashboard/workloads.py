@@ -369,6 +369,12 @@ class Timeline:
     explain_icon: str
     empty: bool
 
+    @property
+    def finished(self) -> bool:
+        """Complete or Failed: the end marker carries the label (the `now` marker, which starts
+        where it is, shows none: its label would cover "Complete 00:01:49")."""
+        return bool(self.end_mark) and not self.end_mark.get("projected")
+
 
 NICE_STEPS = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 

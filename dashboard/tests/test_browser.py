@@ -245,3 +245,23 @@ def test_the_clock_never_runs_backwards_while_frames_without_it_arrive(teacher: 
         assert sampled["clock"][-1] - sampled["clock"][0] > 120, sampled
     finally:
         teacher.locator("#clock .seg button", has_text="1x").click()
+
+
+# --- relative times tick with the clock between frames -------------------------------------------------------
+
+# True once the same LAST SEEN element (not one a frame swapped in) shows a new duration; a swap
+# re-anchors on the new element. Before data-since there is no such element: it never is.
+SAME_CELL_TICKED = r"""() => {
+  const el = document.querySelector("#table-event tbody tr [data-since]");
+  if (!el) return false;
+  if (el !== window.__cell) { window.__cell = el; window.__first = el.textContent; return false; }
+  return el.textContent !== window.__first ? el.textContent : false;
+}"""
+
+
+def test_relative_times_tick_between_frames(teacher: Page, live_server):
+    teacher.goto(live_server.url + "/c/default/events/")
+    expect(teacher.locator("#live .live-text")).to_have_text("Live", timeout=5000)
+    expect(teacher.locator("#clock-paused")).to_have_count(0)
+    ticked = teacher.wait_for_function(SAME_CELL_TICKED, timeout=8000).json_value()
+    assert re.fullmatch(r"\d+s|\d+m(\d+s)?", ticked), ticked     # kubectl's HumanDuration

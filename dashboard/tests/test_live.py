@@ -248,3 +248,43 @@ def test_sockets_asking_for_a_snapshot_together_share_one_render(in_thread):
         assert sockets[0].sent == sockets[1].sent == sockets[2].sent
 
     in_thread(scenario)
+
+
+@pytest.mark.django_db
+def test_adding_or_removing_a_node_re_sends_the_why_picker_and_the_add_node_hint():
+    from cluster import store
+    from controllers import chaos
+    from dashboard.pages import ClusterPage
+    from dashboard.presenters import Viewer
+
+    cluster = ensure_cluster()
+    load_demo(cluster)
+    chaos.add_node(cluster, "node-4")
+    teacher = ClusterPage(cluster, {}, {}, Viewer(True, True, "teacher"))
+    watcher = ClusterPage(cluster, {}, {}, Viewer(False, False, ""))
+    snapshot = teacher.frame({"*"})
+    assert '<select id="why-node" name="node" hx-swap-oob="true">' in snapshot and "<option>node-4</option>" in snapshot
+    assert '<code class="cmd" id="add-node-cmd" hx-swap-oob="true">kubectl apply -f node-5.yaml</code>' in snapshot
+    watcher.frame({"*"})
+
+    store.create(cluster, node_manifest("node-ssd"))
+    keys = live.keys_for([Touched("ADDED", "Node", "", "node-ssd", "u")])
+    frame = teacher.frame(keys)
+    picker = frame[frame.index('<select id="why-node"'):]
+    picker = picker[:picker.index("</select>")]
+    assert 'hx-swap-oob="true"' in picker and "<option>node-ssd</option>" in picker
+    assert "kubectl apply -f node-5.yaml" in frame
+    watched = watcher.frame(keys)
+    assert "<option>node-ssd</option>" in watched and 'id="add-node-cmd"' not in watched   # no buttons, no hint
+
+    chaos.remove_node(cluster, "node-4")
+    keys = live.keys_for([Touched("DELETED", "Node", "", "node-4", "u")])
+    frame = teacher.frame(keys)
+    picker = frame[frame.index('<select id="why-node"'):]
+    picker = picker[:picker.index("</select>")]
+    assert "<option>node-4</option>" not in picker and "<option>node-ssd</option>" in picker
+    assert '<code class="cmd" id="add-node-cmd" hx-swap-oob="true">kubectl apply -f node-4.yaml</code>' in frame
+
+    # a node's status change leaves them alone, and an unchanged picker is not re-sent
+    assert 'id="why-node"' not in teacher.frame(live.keys_for([Touched("MODIFIED", "Node", "", "node-1", "u")]))
+    assert 'id="why-node"' not in teacher.frame(keys)

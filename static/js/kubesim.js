@@ -1,6 +1,6 @@
 /* kubesim: the little the page does by itself. Everything it shows comes from the server
    (htmx requests and WebSocket frames of server-rendered partials); this script only
-   1. ticks the simulated clock and the countdowns between frames, from (sim_now, speed, paused)
+   1. ticks the simulated clock, the countdowns and the relative times (AGE) between frames, from (sim_now, speed, paused)
       that the frames carrying the clock re-sync (see docs/dashboard.md, "The clock"),
    2. shows the connection state and reconnects after a server restart,
    3. animates pod chips that appear, change or disappear,
@@ -69,6 +69,28 @@
     return day > 0 ? "day " + (day + 1) + " · " + text : text;
   }
 
+  // apimachinery's duration.HumanDuration, as cluster/printers.py `human_duration` (kubectl's AGE)
+  function compound(major, majorUnit, minor, minorUnit) {
+    return minor ? major + majorUnit + minor + minorUnit : major + majorUnit;
+  }
+
+  function humanDuration(ms) {
+    var s = Math.trunc(ms / 1000);
+    if (s < 0) return "0s";   // a page's clock a moment behind the server's: never "<invalid>"
+    if (s < 120) return s + "s";
+    var m = Math.floor(s / 60);
+    if (m < 10) return compound(m, "m", s % 60, "s");
+    if (m < 60 * 3) return m + "m";
+    var h = Math.floor(s / 3600);
+    if (h < 8) return compound(h, "h", m % 60, "m");
+    if (h < 48) return h + "h";
+    var d = Math.floor(h / 24);
+    if (h < 24 * 8) return compound(d, "d", h % 24, "h");
+    if (h < 24 * 365 * 2) return d + "d";
+    if (h < 24 * 365 * 8) return compound(Math.floor(d / 365), "y", d % 365, "d");
+    return Math.floor(d / 365) + "y";
+  }
+
   function tick() {
     var now = simNow();
     if (now === null) return;
@@ -84,6 +106,13 @@
       var s = String(left);
       if (el.textContent !== s) el.textContent = s;
     });
+    // relative times (AGE, LAST SEEN, "NotReady for 40s"): HumanDuration(now - since)
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      var since = Date.parse(el.dataset.since);
+      if (isNaN(since)) return;
+      var s = humanDuration(now - since);
+      if (el.textContent !== s) el.textContent = s;
+    });
     document.querySelectorAll("[data-fill-from]").forEach(function (el) {
       var a = Date.parse(el.dataset.fillFrom), b = Date.parse(el.dataset.fillTo);
       if (isNaN(a) || isNaN(b) || b <= a) return;
@@ -97,7 +126,9 @@
         mark.style.setProperty("--t", Math.min(secs, span).toFixed(2));
         mark.classList.toggle("is-clamped", secs > span);
         var label = mark.querySelector("span");
-        if (label) label.textContent = "now " + clockText(now) + (secs > span ? " →" : "");
+        var text = "now " + clockText(now) + (secs > span ? " →" : "");
+        if (label) label.textContent = text;
+        else if (mark.title !== text) mark.title = text;   // the Job finished: its end marker has the label
       }
       tl.querySelectorAll("[data-grow]").forEach(function (bar) {
         bar.style.setProperty("--t1", Math.min(secs, span).toFixed(2));
@@ -163,7 +194,10 @@
   document.addEventListener("htmx:wsBeforeMessage", function (evt) {
     var reduce = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     var ids = swappedIds(evt.detail && evt.detail.message);
-    before = { ids: ids, chips: new Map(), animate: !reduce };
+    var picker = document.getElementById("why-node");
+    before = { ids: ids, chips: new Map(), animate: !reduce,
+               // the "Why no pod on" picker is re-sent when nodes come and go: keep the reader's choice
+               picker: picker && ids.indexOf("why-node") >= 0 ? { value: picker.value, focused: document.activeElement === picker } : null };
     ids.forEach(function (id) {
       chipsIn(document.getElementById(id)).forEach(function (el) {
         // the element itself is kept: the swap detaches it, and a leaving chip fades out as it was
@@ -198,6 +232,15 @@
         document.body.appendChild(ghost);
         setTimeout(function () { ghost.remove(); }, 700);
       });
+    }
+    if (before && before.picker) {
+      var picker = document.getElementById("why-node");
+      if (picker) {
+        if (picker.tagName === "INPUT" || Array.prototype.some.call(picker.options, function (o) { return o.value === before.picker.value; })) {
+          picker.value = before.picker.value;
+        }
+        if (before.picker.focused) picker.focus();
+      }
     }
     before = null;
     tick();
