@@ -73,6 +73,14 @@ class Ticking(str):
                 f'{html.escape(self.duration)}</span>{html.escape(self.after)}')
 
 
+def clock_cell(cell, now: datetime) -> "str | Ticking":
+    """A printer cell as the page shows it: a cell that reads the clock (AGE, LAST SEEN, a running
+    Job's DURATION, RESTARTS' "(5m ago)", a `printers.TimeCell`) ticks client-side between frames."""
+    if type(cell) is printers.TimeCell:
+        return Ticking(cell.prefix, cell.since, now, cell.suffix)
+    return printers._cell_text(cell)
+
+
 def seconds_text(seconds: float) -> str:
     seconds = max(0.0, seconds)
     return f"{seconds:.0f}" if seconds >= 1 or seconds == 0 else f"{seconds:.1f}"
@@ -1386,10 +1394,7 @@ def kubectl_table(cluster: Cluster, kind: str, objs: list[dict], now: datetime, 
     rows = []
     for obj in objs:
         cells = printers.row_template(obj)
-        # a cell that reads the clock (AGE, LAST SEEN, a running Job's DURATION, RESTARTS' "(5m ago)")
-        # ticks client-side between frames (`Ticking`)
-        texts = [Ticking(cells[i].prefix, cells[i].since, now, cells[i].suffix) if type(cells[i]) is printers.TimeCell
-                 else printers._cell_text(cells[i]) for i in shown]
+        texts = [clock_cell(cells[i], now) for i in shown]
         warn = kind == "Event" and obj.get("type") == "Warning"
         rows.append({"cells": texts, "url": link(obj) if link else "", "warn": warn})
     ns = "" if kind in ("Node",) else " in default namespace"

@@ -13,7 +13,7 @@ from cluster import printers
 from cluster.models import ControllerRevision, CronJob, DaemonSet, Job, Node, Pod
 from cluster.timeutil import parse_time
 from dashboard.presenters import (
-    Ghost, PodChip, Segment, Table, clock_text, dom_id, ds_ghost, events_for, events_table, iso, kubectl_table,
+    Ghost, PodChip, Segment, Table, clock_cell, clock_text, dom_id, ds_ghost, events_for, events_table, iso, kubectl_table,
     ns_flag, owner_url, phase_class, pod_chip, seconds_text,
 )
 
@@ -198,7 +198,7 @@ def daemonset_view(cluster, namespace: str, name: str) -> DaemonSetView:
         images = ", ".join(c.get("image", "") for c in ((tmpl.get("spec") or {}).get("containers") or []))
         rev_rows.append(RevisionRow(
             number=int(r.get("revision") or 0), name=r["metadata"]["name"], hash=h, images=images,
-            age=printers.translate_timestamp_since(r["metadata"].get("creationTimestamp"), now),
+            age=clock_cell(printers.row_template(r)[-1], now),
             pods=counts.get(h, 0), current=(h == current_hash),
             rollback_cmd=f"kubectl rollout undo ds/{name} --to-revision={r.get('revision')}{ns_flag(namespace)}",
         ))
@@ -701,7 +701,7 @@ def job_view(cluster, namespace: str, name: str) -> JobView:
         Stat("Active", str(status.get("active", 0))),
         Stat("Succeeded", str(status.get("succeeded", 0))),
         Stat("Failed", str(status.get("failed", 0)), small=f" / limit {limit}", css="fail" if status.get("failed") else ""),
-        Stat("Duration", cells[3], css="word"),
+        Stat("Duration", clock_cell(printers.row_template(job)[3], now), css="word"),
     ]
     conditions = [{"type": c.get("type"), "status": c.get("status"), "reason": c.get("reason", ""),
                    "time": clock_text(_t(c.get("lastTransitionTime")) or now), "warn": c.get("type") in ("Failed", "FailureTarget")}

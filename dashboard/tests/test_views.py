@@ -326,3 +326,26 @@ spec:
             part = client.get(path, {"region": region}, headers=HX)
             assert part.status_code == 200, (path, region)
             assert len(part.content) < len(whole.content) and b"<html" not in part.content, (path, region)
+
+
+def test_a_running_jobs_duration_and_the_revision_ages_tick_client_side(client, daemonset, cluster):
+    actions.apply_yaml(cluster, None, """apiVersion: batch/v1
+kind: Job
+metadata:
+  name: slow
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: c
+        image: busybox
+        command: ["sleep", "600"]
+""")
+    simulation.advance(cluster, timedelta(seconds=30))
+    job_html = client.get("/c/default/jobs/default/slow/").content.decode()
+    duration = job_html.split("<dt>Duration</dt>", 1)[1].split("</dd>", 1)[0]
+    assert 'class="since" data-since="' in duration
+    ds_html = client.get("/c/default/ds/default/my-first-daemonset/").content.decode()
+    history = ds_html.split('aria-label="Revision history"', 1)[1].split("</section>", 1)[0]
+    assert 'class="since" data-since="' in history
