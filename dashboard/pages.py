@@ -205,6 +205,8 @@ class ClusterPage(Page):
             for part in ("counts", "owners", "tray"):
                 if part in parts:
                     out.append(self._unless_sent(part, render_partial(f"{tpl}#{part}", ctx)))
+            if "owners" in parts:   # the filter's namespace and owner lists follow the workloads
+                out.append(self._unless_sent("filter-more", render_partial(f"{tpl}#filter-more", ctx)))
             if "nodes" in parts:
                 out.append(render_partial(f"{tpl}#nodes", ctx))
                 self._remember(view.nodes, everything=True)

@@ -288,3 +288,28 @@ def test_adding_or_removing_a_node_re_sends_the_why_picker_and_the_add_node_hint
     # a node's status change leaves them alone, and an unchanged picker is not re-sent
     assert 'id="why-node"' not in teacher.frame(live.keys_for([Touched("MODIFIED", "Node", "", "node-1", "u")]))
     assert 'id="why-node"' not in teacher.frame(keys)
+
+
+@pytest.mark.django_db
+def test_a_new_workload_joins_the_owner_and_namespace_filter_lists_live():
+    from cluster import store
+    from dashboard.pages import ClusterPage
+    from dashboard.presenters import Viewer
+
+    cluster = ensure_cluster()
+    load_demo(cluster)
+    page = ClusterPage(cluster, {}, {}, Viewer(False, False, ""))
+    snapshot = page.frame({"*"})
+    assert 'id="filter-more" hx-swap-oob="true"' in snapshot and "ds agent" not in snapshot
+    store.create(cluster, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ops"}})
+    touched = [Touched("ADDED", "DaemonSet", "ops", "agent", "u")]
+    store.create(cluster, {
+        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent", "namespace": "ops"},
+        "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                 "template": {"metadata": {"labels": {"app": "agent"}},
+                              "spec": {"containers": [{"name": "agent", "image": "busybox"}]}}}})
+    frame = page.frame(live.keys_for(touched))
+    lists = frame[frame.index('<div class="filter-more" id="filter-more"'):]
+    lists = lists[:lists.index("</div>")]
+    assert '<option value="DaemonSet/agent">ds agent</option>' in lists and "<option>ops</option>" in lists
+    assert 'id="filter-more"' not in page.frame(live.keys_for(touched))     # unchanged: not re-sent
