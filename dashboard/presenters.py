@@ -1388,7 +1388,7 @@ class Table:
 
 
 def kubectl_table(cluster: Cluster, kind: str, objs: list[dict], now: datetime, *, command: str,
-                  title: str = "", wide: Iterable[str] = (), link=None) -> Table:
+                  title: str = "", wide: Iterable[str] = (), link=None, empty: str = "") -> Table:
     columns = printers.COLUMNS[kind]
     shown = [i for i, c in enumerate(columns) if c.priority == 0 or c.name in wide]
     rows = []
@@ -1399,7 +1399,7 @@ def kubectl_table(cluster: Cluster, kind: str, objs: list[dict], now: datetime, 
         rows.append({"cells": texts, "url": link(obj) if link else "", "warn": warn})
     ns = "" if kind in ("Node",) else " in default namespace"
     return Table(title or kind, kind, command, [columns[i].name.upper() for i in shown], rows,
-                 f"No resources found{ns}.")
+                 empty or f"No resources found{ns}.")
 
 
 def events_for(cluster: Cluster, *, kind: str = "", name: str = "", namespace: str = "", limit: int = 50) -> list[dict]:
@@ -1414,7 +1414,9 @@ def events_for(cluster: Cluster, *, kind: str = "", name: str = "", namespace: s
 
 
 def events_table(cluster: Cluster, events: list[dict], now: datetime, *, command: str) -> Table:
-    return kubectl_table(cluster, "Event", events, now, command=command, title="Events")
+    # `kubectl events` says it its own way when there are none (`kubectl get events`: "No resources found")
+    empty = "No events found in default namespace." if command.startswith("kubectl events") else ""
+    return kubectl_table(cluster, "Event", events, now, command=command, title="Events", empty=empty)
 
 
 # --- kubectl commands behind the buttons ------------------------------------------------------------------------

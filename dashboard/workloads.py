@@ -786,7 +786,8 @@ def cronjob_view(cluster, namespace: str, name: str) -> CronJobView:
     nxt = None if spec.get("suspend") else next_schedule_time(cj, now)
     jobs = [j.to_dict() for j in Job.objects.filter(cluster=cluster, owner_uid=row.uid).order_by("-creation_timestamp")[:20]]
     table = kubectl_table(cluster, "Job", jobs, now, command=commands["jobs"], title="Recent Jobs",
-                          link=lambda o: owner_url(cluster.name, "Job", namespace, o["metadata"]["name"]))
+                          link=lambda o: owner_url(cluster.name, "Job", namespace, o["metadata"]["name"]),
+                          empty="This CronJob has no Jobs yet (or none left: finished ones beyond the history limits are deleted).")
     chips = [("schedule", spec.get("schedule", "")), ("concurrencyPolicy", spec.get("concurrencyPolicy", "Allow")),
              ("successfulJobsHistoryLimit", str(spec.get("successfulJobsHistoryLimit", 3))),
              ("failedJobsHistoryLimit", str(spec.get("failedJobsHistoryLimit", 1)))]

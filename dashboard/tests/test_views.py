@@ -349,3 +349,10 @@ spec:
     ds_html = client.get("/c/default/ds/default/my-first-daemonset/").content.decode()
     history = ds_html.split('aria-label="Revision history"', 1)[1].split("</section>", 1)[0]
     assert 'class="since" data-since="' in history
+
+
+def test_a_cronjob_without_jobs_says_so_about_itself(client, daemonset, cluster):
+    actions.apply_yaml(cluster, None, actions.example_text("job"))        # another Job exists
+    actions.apply_yaml(cluster, None, EVERY_MINUTE.replace("every-minute", "quiet"))
+    html = client.get("/c/default/cronjobs/default/quiet/").content.decode()
+    assert "This CronJob has no Jobs yet" in html and "No resources found in default namespace." not in html
