@@ -51,15 +51,27 @@ class ObjectForm(forms.ModelForm):
 
     labels = YAMLField(required=False)
     spec = YAMLField(required=False)
+    # the version the form was filled from: saving it is a PUT with that resourceVersion, so a
+    # change made meanwhile (a controller, kubectl, another tab) is a 409, never overwritten
+    observed_resource_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         fields = ["labels", "spec"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["observed_resource_version"].initial = self.instance.resource_version
+
     def edited(self) -> dict:
-        """The object as it would be saved: the stored one with this form's labels and spec."""
+        """The object as it would be saved: the stored one with this form's labels and spec, at
+        the resourceVersion the form was filled from."""
         obj = type(self.instance).objects.get(pk=self.instance.pk).to_dict()
         obj["metadata"]["labels"] = self.cleaned_data.get("labels") or {}
         obj["spec"] = self.cleaned_data.get("spec") or {}
+        observed = self.cleaned_data.get("observed_resource_version")
+        if observed:
+            obj["metadata"]["resourceVersion"] = str(observed)
         return obj
 
     def clean(self):
@@ -79,7 +91,7 @@ class KubeObjectAdmin(admin.ModelAdmin):
     readonly_fields = ["cluster", "namespace", "name", "uid", "resource_version", "generation",
                        "creation_timestamp", "deletion_timestamp", "owner", "annotations", "status_yaml"]
     fieldsets = [
-        (None, {"fields": ["cluster", "namespace", "name", "labels", "spec"]}),
+        (None, {"fields": ["cluster", "namespace", "name", "labels", "spec", "observed_resource_version"]}),
         ("Metadata", {"fields": ["uid", "resource_version", "generation", "creation_timestamp",
                                   "deletion_timestamp", "owner", "annotations"]}),
         ("Status", {"fields": ["status_yaml"]}),
@@ -148,10 +160,16 @@ class NodeAdmin(KubeObjectAdmin):
     version = _cell(4, "Version")
 
     def _set_unschedulable(self, request, queryset, value: bool):
-        for node in queryset:
-            store.patch(node.cluster, "Node", "", node.name, {"spec": {"unschedulable": True if value else None}})
+        """kubectl's words per node: `node/node-1 cordoned`, or `already cordoned`."""
         word = "cordoned" if value else "uncordoned"
-        self.message_user(request, f"{queryset.count()} node(s) {word}")
+        lines = []
+        for node in queryset:
+            if bool((node.spec or {}).get("unschedulable")) == value:
+                lines.append(f"node/{node.name} already {word}")
+                continue
+            store.patch(node.cluster, "Node", "", node.name, {"spec": {"unschedulable": True if value else None}})
+            lines.append(f"node/{node.name} {word}")
+        self.message_user(request, "; ".join(lines))
 
     @admin.action(description="Cordon (kubectl cordon)", permissions=["change"])
     def cordon(self, request, queryset):
@@ -167,7 +185,8 @@ class OwnerFilter(admin.SimpleListFilter):
     parameter_name = "owner"
 
     def lookups(self, request, model_admin):
-        owners = model_admin.model.objects.exclude(owner_uid="").values_list("owner_kind", "owner_name").distinct()
+        owners = (model_admin.model.objects.exclude(owner_uid="").order_by()   # no ordering: DISTINCT on these two
+                  .values_list("owner_kind", "owner_name").distinct())
         return [(f"{k}/{n}", f"{k}/{n}") for k, n in sorted(owners)]
 
     def queryset(self, request, queryset):

@@ -390,13 +390,17 @@ def cmd_set(ctx: Context, args) -> int:
             obj["spec"]["jobTemplate"]["spec"]["template"]["spec"] if res.kind == "CronJob"
             else obj["spec"]["template"]["spec"])
         containers = [*spec.get("initContainers", []), *spec.get("containers", [])]
+        changed = False
         for container, image in images.items():
             found = [c for c in containers if container in ("*", c["name"])]
             if not found:
                 ctx.error(f'error: unable to find container named "{container}"')
                 return 1
             for c in found:
+                changed = changed or c.get("image") != image
                 c["image"] = image
+        if not changed:
+            return 0        # kubectl sends no patch and prints nothing
         store.update(ctx.cluster, obj)
     except ApiError as exc:
         ctx.error(exc.kubectl_message())
@@ -469,7 +473,7 @@ def cmd_taint(ctx: Context, args) -> int:
         if op == "remove":
             keep = [t for t in taints if not (t["key"] == taint["key"] and (taint["effect"] is None or t["effect"] == taint["effect"]))]
             if len(keep) == len(taints):
-                raise UsageError(f"taint {taint['key']!r} not found")
+                raise UsageError(f'taint "{taint["key"]}" not found')
             taints, removed = keep, True
         else:
             same = [t for t in taints if t["key"] == taint["key"] and t["effect"] == taint["effect"]]

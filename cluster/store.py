@@ -16,6 +16,7 @@ one change-log insert per batch, whatever the number of objects.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import threading
@@ -236,6 +237,12 @@ def _spec_of(obj: dict) -> object:
     return obj.get("spec")
 
 
+def node_ip(name: str) -> str:
+    """A registered node's InternalIP (and so its pods' hostIP): stable for the node's name."""
+    digest = hashlib.sha1(name.encode()).digest()
+    return f"192.168.{digest[0] % 250}.{digest[1] % 250 + 2}"
+
+
 def _registered_node_status(obj: dict, now_s: str) -> dict:
     """The status a kubelet reports when it registers a node (when a manifest gave none)."""
     status = copy_json(obj.get("status") or {})
@@ -255,7 +262,8 @@ def _registered_node_status(obj: dict, now_s: str) -> dict:
             }
         ],
     )
-    status.setdefault("addresses", [{"type": "Hostname", "address": obj["metadata"]["name"]}])
+    status.setdefault("addresses", [{"type": "InternalIP", "address": node_ip(obj["metadata"]["name"])},
+                                    {"type": "Hostname", "address": obj["metadata"]["name"]}])
     status.setdefault(
         "nodeInfo",
         {

@@ -98,8 +98,10 @@ class PodRun:
 
     def _create(self, status: dict) -> tuple[dict, float]:
         pull = any(c.get("image") not in self.images for c in self.containers)
-        status.update(phase="Pending", startTime=self.now_s, hostIP="192.168.0.1",
-                      podIP=pod_ip(self.pod["metadata"]["name"], self.pod["spec"]["nodeName"]))
+        node = self.pod["spec"]["nodeName"]
+        status.update(phase="Pending", startTime=self.now_s, hostIP=store.node_ip(node),
+                      podIP=pod_ip(self.pod["metadata"]["name"], node))
+        status["hostIPs"] = [{"ip": status["hostIP"]}]
         status["podIPs"] = [{"ip": status["podIP"]}]
         status["containerStatuses"] = [
             {

@@ -63,14 +63,46 @@ def test_an_invalid_spec_is_refused_with_kubernetes_message(admin_client, cluste
     assert ds.spec["selector"] == SEED["spec"]["selector"]
 
 
+def test_a_save_from_a_form_filled_before_someone_else_changed_the_object_is_a_conflict(admin_client, cluster):
+    """The form carries the resourceVersion it was filled from, as `kubectl edit` does: a change
+    made meanwhile is refused with the API server's 409, never silently overwritten."""
+    ds = DaemonSet.objects.get()
+    form = admin_client.get(reverse("admin:cluster_daemonset_change", args=[ds.pk])).content.decode()
+    assert f'name="observed_resource_version" value="{ds.resource_version}"' in form
+    fresh = ds.to_dict()                                   # meanwhile: kubectl set image
+    fresh["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.29"
+    store.update(cluster, fresh)
+    response = admin_client.post(reverse("admin:cluster_daemonset_change", args=[ds.pk]),
+                                 {"labels": "team: blue", "spec": yaml.safe_dump(ds.spec),
+                                  "observed_resource_version": str(ds.resource_version)}, follow=True)
+    html = response.content.decode()
+    assert ('Operation cannot be fulfilled on daemonsets.apps &quot;my-first-daemonset&quot;: the object has been '
+            'modified; please apply your changes to the latest version and try again') in html
+    assert "was changed successfully" not in html
+    ds.refresh_from_db()
+    assert ds.spec["template"]["spec"]["containers"][0]["image"] == "nginx:1.29" and not ds.labels
+
+
 def test_cordon_and_delete_actions(admin_client, cluster):
     node = Node.objects.get(name="node-1")
-    admin_client.post(reverse("admin:cluster_node_changelist"), {"action": "cordon", "_selected_action": [node.pk]})
+    done = admin_client.post(reverse("admin:cluster_node_changelist"), {"action": "cordon", "_selected_action": [node.pk]},
+                             follow=True).content.decode()
     node.refresh_from_db()
-    assert node.unschedulable
+    assert node.unschedulable and "node/node-1 cordoned" in done
+    again = admin_client.post(reverse("admin:cluster_node_changelist"), {"action": "cordon", "_selected_action": [node.pk]},
+                              follow=True).content.decode()
+    assert "node/node-1 already cordoned" in again      # kubectl's words
     admin_client.post(reverse("admin:cluster_node_changelist"),
                       {"action": "delete_through_store", "_selected_action": [node.pk]})
     assert not Node.objects.filter(name="node-1").exists()
+
+
+def test_the_owner_filter_lists_each_owner_once(admin_client, cluster):
+    from controllers.engine import Engine
+
+    Engine(cluster).run_until_idle()
+    html = admin_client.get(reverse("admin:cluster_pod_changelist")).content.decode()
+    assert html.count("?owner=DaemonSet%2Fmy-first-daemonset") == 1
 
 
 def test_deleting_a_pod_from_the_admin_is_graceful(admin_client, cluster):

@@ -165,6 +165,7 @@ def test_the_commands_the_dashboard_shows_work_here_too(cluster, tmp_path):
     assert run("set", "image", "ds/my-first-daemonset", "my-first-container=nginx:1.27") == (
         0, "daemonset.apps/my-first-daemonset image updated\n", "")
     assert DaemonSet.objects.get().spec["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert run("set", "image", "ds/my-first-daemonset", "my-first-container=nginx:1.27") == (0, "", "")   # unchanged
     assert run("set", "image", "ds/my-first-daemonset", "nope=nginx") == (
         1, "", 'error: unable to find container named "nope"\n')
     selector = '{"spec":{"template":{"spec":{"nodeSelector":{"disk":"ssd"}}}}}'
@@ -183,3 +184,7 @@ def test_the_commands_the_dashboard_shows_work_here_too(cluster, tmp_path):
     assert all("SuccessfulCreate   DaemonSet/my-first-daemonset   Created pod: my-first-daemonset-" in line
                for line in lines[1:])
     assert run("events", "--for", "job/nope") == (0, "", "No events found in default namespace.\n")
+
+
+def test_removing_a_taint_that_is_not_there_says_so_as_kubectl(cluster):
+    assert run("taint", "nodes", "node-2", "foo-") == (1, "", 'error: taint "foo" not found\n')

@@ -30,6 +30,11 @@ def test_a_pod_is_bound_then_runs_after_its_image_pull(cluster, engine):
     assert status["containerStatuses"][0]["state"]["running"]["startedAt"] == "2026-01-01T00:00:04Z"
     assert [e.reason for e in Event.objects.filter(involved_name="web").order_by("resource_version")] == [
         "Scheduled", "Pulling", "Pulled", "Created", "Started"]
+    # the pod's hostIP is its node's InternalIP, as a kubelet reports it
+    node_ips = [a["address"] for a in Node.objects.get(name="node-1").status["addresses"] if a["type"] == "InternalIP"]
+    assert status["hostIP"] == node_ips[0] and status["hostIPs"] == [{"ip": node_ips[0]}]
+    add_nodes(cluster, "node-2")
+    assert Node.objects.get(name="node-2").status["addresses"][0]["address"] != node_ips[0]
 
 
 def test_the_second_pod_with_the_same_image_skips_the_pull(cluster, engine):
