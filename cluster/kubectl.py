@@ -533,6 +533,22 @@ def register_verb(name: str, configure, handler) -> None:
     EXTRA_VERBS[name] = (configure, handler)
 
 
+def go_duration(text: str) -> float:
+    """A Go duration as kubectl's flags take it (`90s`, `1m30s`, `1.5h`, `0`), in seconds; a bare
+    number is taken as seconds too."""
+    import re
+
+    units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise argparse.ArgumentTypeError(f'time: invalid duration "{text}"')
+    return sum(float(n) * units[u] for n, u in parts)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kubectl", add_help=True)
     parser.add_argument("--cluster", default="default", help="simulated cluster (default: default)")
@@ -600,7 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     rollout.add_argument("action", choices=["status", "history", "undo"])
     rollout.add_argument("target")
     rollout.add_argument("--watch", "-w", default="true")
-    rollout.add_argument("--timeout", type=float, default=0)
+    rollout.add_argument("--timeout", type=go_duration, default=0)
     rollout.add_argument("--revision", type=int)
     rollout.add_argument("--to-revision", type=int, default=0)
     rollout.set_defaults(func=cmd_rollout)

@@ -188,3 +188,9 @@ def test_the_commands_the_dashboard_shows_work_here_too(cluster, tmp_path):
 
 def test_removing_a_taint_that_is_not_there_says_so_as_kubectl(cluster):
     assert run("taint", "nodes", "node-2", "foo-") == (1, "", 'error: taint "foo" not found\n')
+
+
+def test_durations_are_taken_as_kubectl_takes_them():
+    assert [kubectl.go_duration(t) for t in ("2s", "1m30s", "1.5h", "250ms", "0", "7")] == [2, 90, 5400, 0.25, 0, 7]
+    with pytest.raises(Exception):
+        kubectl.go_duration("2 minutes")
