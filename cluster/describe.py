@@ -105,25 +105,55 @@ def _controlled_by(meta: dict) -> list[str]:
     return []
 
 
+def _block(rows: list[tuple[str, object]]) -> list[str]:
+    """`Label:  value` lines aligned as kubectl's tab writer aligns one block of them (the widest
+    label plus 2); a row with an empty label continues the one before (a map's next entries)."""
+    width = max(len(label) + 1 for label, _ in rows if label) + 2
+    return [f"{label + ':' if label else '':<{width}}{value}" for label, value in rows]
+
+
+def _map_rows(title: str, values: dict | None, sep: str = "=", skip: tuple = ()) -> list[tuple[str, str]]:
+    items = sorted((k, v) for k, v in (values or {}).items() if k not in skip)
+    if not items:
+        return [(title, "<none>")]
+    return [(title if i == 0 else "", f"{k}{sep}{v}") for i, (k, v) in enumerate(items)]
+
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
 def describe_pod(cluster: Cluster, pod: dict, now: datetime) -> list[str]:
+    """kubectl 1.32's pod describer: the header is one aligned block up to `IPs:`."""
     meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
-    lines = _header(pod)
-    lines.append(_field("Priority", spec.get("priority", 0)))
-    lines.append(_field("Service Account", spec.get("serviceAccountName", "default")))
-    lines.append(_field("Node", spec.get("nodeName") or "<none>"))
-    lines.append(_field("Start Time", _time(status.get("startTime"))))
-    lines += _lines_of_map("Labels", meta.get("labels"))
-    lines += _lines_of_map("Annotations", meta.get("annotations"))
+    rows: list[tuple[str, object]] = [("Name", meta["name"]), ("Namespace", meta.get("namespace", ""))]
+    if spec.get("priority") is not None:
+        rows.append(("Priority", spec["priority"]))
+    if spec.get("serviceAccountName"):
+        rows.append(("Service Account", spec["serviceAccountName"]))
+    node = spec.get("nodeName")
+    rows.append(("Node", f"{node}/{status['hostIP']}" if node and status.get("hostIP") else node or "<none>"))
+    if status.get("startTime"):
+        rows.append(("Start Time", _time(status.get("startTime"))))
+    rows += _map_rows("Labels", meta.get("labels"))
+    rows += _map_rows("Annotations", meta.get("annotations"), ": ", (LAST_APPLIED,))
     phase = status.get("phase", "Pending")
     if meta.get("deletionTimestamp"):
-        lines.append(_field("Status", f"Terminating (lasts {printers.translate_timestamp_since(meta['deletionTimestamp'], now)})"))
-        lines.append(_field("Termination Grace Period", f"{meta.get('deletionGracePeriodSeconds', 30)}s"))
+        rows.append(("Status", f"Terminating (lasts {printers.translate_timestamp_since(meta['deletionTimestamp'], now)})"))
+        rows.append(("Termination Grace Period", f"{meta.get('deletionGracePeriodSeconds', 30)}s"))
     else:
-        lines.append(_field("Status", phase))
+        rows.append(("Status", phase))
     if status.get("reason"):
-        lines.append(_field("Reason", status["reason"]))
-    lines.append(_field("IP", status.get("podIP", "")))
-    lines += _controlled_by(meta)
+        rows.append(("Reason", status["reason"]))
+    if status.get("message"):
+        rows.append(("Message", status["message"]))
+    rows.append(("IP", status.get("podIP", "")))
+    ips = [i.get("ip", "") for i in status.get("podIPs") or []]
+    controlled = [("Controlled By", f"{r['kind']}/{r['name']}") for r in meta.get("ownerReferences") or []
+                  if r.get("controller")][:1]
+    if not ips:
+        lines = _block(rows + [("IPs", "<none>")] + controlled)
+    else:
+        lines = _block(rows) + ["IPs:"] + _block([("  IP", ip) for ip in ips] + controlled)
     lines += _containers(spec, status.get("containerStatuses"))
     conditions = status.get("conditions") or []
     if conditions:

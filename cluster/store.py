@@ -307,8 +307,17 @@ DEFAULT_TOLERATION_KEYS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/u
 
 
 def _admit_pod(obj: dict) -> None:
-    """The DefaultTolerationSeconds admission plugin: tolerate not-ready/unreachable for 300 s."""
-    tolerations = obj.setdefault("spec", {}).setdefault("tolerations", [])
+    """The admission plugins a pod meets on create: ServiceAccount (the namespace's `default`
+    account), Priority (no PriorityClass: priority 0, PreemptLowerPriority) and
+    DefaultTolerationSeconds (tolerate not-ready/unreachable for 300 s)."""
+    spec = obj.setdefault("spec", {})
+    if not spec.get("serviceAccountName"):
+        spec["serviceAccountName"] = spec.get("serviceAccount") or "default"
+    spec.setdefault("serviceAccount", spec["serviceAccountName"])   # the deprecated alias, as the API server fills it
+    if not spec.get("priorityClassName"):
+        spec.setdefault("priority", 0)
+        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+    tolerations = spec.setdefault("tolerations", [])
     for key in DEFAULT_TOLERATION_KEYS:
         if not any(t.get("key") == key and t.get("effect") in ("NoExecute", None, "") for t in tolerations):
             tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute",

@@ -9,7 +9,7 @@ import yaml
 
 from cluster import kubectl, store
 from cluster.bootstrap import ensure_cluster, node_manifest
-from cluster.models import DaemonSet, Node
+from cluster.models import DaemonSet, Node, Pod
 
 pytestmark = pytest.mark.django_db
 
@@ -194,3 +194,24 @@ def test_durations_are_taken_as_kubectl_takes_them():
     assert [kubectl.go_duration(t) for t in ("2s", "1m30s", "1.5h", "250ms", "0", "7")] == [2, 90, 5400, 0.25, 0, 7]
     with pytest.raises(Exception):
         kubectl.go_duration("2 minutes")
+
+
+def test_describe_pod_lays_out_its_header_as_kubectl_does(cluster):
+    """One aligned block up to `IPs:` (the widest label, `Service Account:`, plus 2), then the
+    pod IPs and `Controlled By` as a block of their own; the admission plugins' priority 0 and
+    `default` service account are shown; the node with its IP."""
+    from controllers.engine import Engine
+
+    run("apply", "-f", str(EXAMPLES / "my-first-daemonset.yaml"))
+    Engine(cluster).run_until_idle()
+    pod = Pod.objects.filter(node_name="node-1").get()
+    out = run("describe", "pod", pod.name)[1].split("\n")
+    head = out[:out.index("Containers:")]
+    node_ip = [a["address"] for a in Node.objects.get(name="node-1").status["addresses"] if a["type"] == "InternalIP"][0]
+    ip = pod.status["podIP"]
+    assert head[0] == f"Name:             {pod.name}"
+    assert head[1:5] == ["Namespace:        default", "Priority:         0", "Service Account:  default",
+                         f"Node:             node-1/{node_ip}"]
+    assert head[5].startswith("Start Time:       ") and head[6] == "Labels:           app=my-first-daemonset"
+    assert head[-6:] == ["Annotations:      <none>", "Status:           Running", f"IP:               {ip}",
+                         "IPs:", f"  IP:           {ip}", "Controlled By:  DaemonSet/my-first-daemonset"]
