@@ -4,21 +4,36 @@ from __future__ import annotations
 from datetime import datetime
 
 from cluster import printers
+from cluster.patching import LAST_APPLIED
 from cluster.models import Cluster, Event, Pod
 from cluster.timeutil import parse_time
 
 
-def _lines_of_map(title: str, values: dict | None, width: int = 14) -> list[str]:
-    items = sorted((values or {}).items())
+def _map_rows(title: str, values: dict | None, sep: str = "=", skip: tuple = ()) -> list[tuple[str, str]]:
+    """A map as describe rows: `Title:  k=v`, then one row per further entry with no label."""
+    items = sorted((k, v) for k, v in (values or {}).items() if k not in skip)
     if not items:
-        return [f"{title + ':':<{width}}<none>"]
-    out = [f"{title + ':':<{width}}{items[0][0]}={items[0][1]}"]
-    out += [f"{'':<{width}}{k}={v}" for k, v in items[1:]]
-    return out
+        return [(title, "<none>")]
+    return [(title if i == 0 else "", f"{k}{sep}{v}") for i, (k, v) in enumerate(items)]
+
+
+def _row(label: str, value, width: int) -> str:
+    return f"{label + ':' if label else '':<{width}}{value}"
+
+
+def _block(rows: list[tuple[str, object]]) -> list[str]:
+    """`Label:  value` lines aligned as kubectl's tab writer aligns one block of them (the widest
+    label plus 2); a row with an empty label continues the one before (a map's next entries)."""
+    width = max(len(label) + 1 for label, _ in rows if label) + 2
+    return [_row(label, value, width) for label, value in rows]
+
+
+def _lines_of_map(title: str, values: dict | None, width: int = 14) -> list[str]:
+    return [_row(label, value, width) for label, value in _map_rows(title, values)]
 
 
 def _field(title: str, value, width: int = 14) -> str:
-    return f"{title + ':':<{width}}{value}"
+    return _row(title, value, width)
 
 
 def _time(ts: str | None) -> str:
@@ -98,28 +113,14 @@ def _containers(spec: dict, statuses: list | None = None, indent: str = "  ") ->
     return out
 
 
+def _controller_rows(meta: dict) -> list[tuple[str, str]]:
+    """`Controlled By:  Kind/name`, when an owner is the controller."""
+    return [("Controlled By", f"{r['kind']}/{r['name']}") for r in meta.get("ownerReferences") or []
+            if r.get("controller")][:1]
+
+
 def _controlled_by(meta: dict) -> list[str]:
-    for ref in meta.get("ownerReferences") or []:
-        if ref.get("controller"):
-            return [_field("Controlled By", f"{ref['kind']}/{ref['name']}")]
-    return []
-
-
-def _block(rows: list[tuple[str, object]]) -> list[str]:
-    """`Label:  value` lines aligned as kubectl's tab writer aligns one block of them (the widest
-    label plus 2); a row with an empty label continues the one before (a map's next entries)."""
-    width = max(len(label) + 1 for label, _ in rows if label) + 2
-    return [f"{label + ':' if label else '':<{width}}{value}" for label, value in rows]
-
-
-def _map_rows(title: str, values: dict | None, sep: str = "=", skip: tuple = ()) -> list[tuple[str, str]]:
-    items = sorted((k, v) for k, v in (values or {}).items() if k not in skip)
-    if not items:
-        return [(title, "<none>")]
-    return [(title if i == 0 else "", f"{k}{sep}{v}") for i, (k, v) in enumerate(items)]
-
-
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+    return [_field(label, value) for label, value in _controller_rows(meta)]
 
 
 def describe_pod(cluster: Cluster, pod: dict, now: datetime) -> list[str]:
@@ -148,8 +149,7 @@ def describe_pod(cluster: Cluster, pod: dict, now: datetime) -> list[str]:
         rows.append(("Message", status["message"]))
     rows.append(("IP", status.get("podIP", "")))
     ips = [i.get("ip", "") for i in status.get("podIPs") or []]
-    controlled = [("Controlled By", f"{r['kind']}/{r['name']}") for r in meta.get("ownerReferences") or []
-                  if r.get("controller")][:1]
+    controlled = _controller_rows(meta)
     if not ips:
         lines = _block(rows + [("IPs", "<none>")] + controlled)
     else:

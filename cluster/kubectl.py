@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import dataclass
 from typing import TextIO
@@ -17,10 +18,8 @@ from cluster import describe, manifests, printers, store
 from cluster.errors import ApiError, NotFound
 from cluster.kinds import Resource, UnknownResource, resolve, resource_for, resource_for_manifest
 from cluster.models import Cluster
-from cluster.patching import three_way_patch
+from cluster.patching import LAST_APPLIED, three_way_patch
 from cluster.selectors import field_matches, matches, parse_field_selector, parse_label_selector
-
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 class UsageError(Exception):
@@ -386,27 +385,36 @@ def cmd_set(ctx: Context, args) -> int:
     res, ns, name = _one(ctx, args.args[:split])
     try:
         obj = store.get(ctx.cluster, res.kind, ns, name).to_dict()
-        spec = obj["spec"] if res.kind == "Pod" else (
-            obj["spec"]["jobTemplate"]["spec"]["template"]["spec"] if res.kind == "CronJob"
-            else obj["spec"]["template"]["spec"])
-        containers = [*spec.get("initContainers", []), *spec.get("containers", [])]
-        changed = False
-        for container, image in images.items():
-            found = [c for c in containers if container in ("*", c["name"])]
-            if not found:
-                ctx.error(f'error: unable to find container named "{container}"')
-                return 1
-            for c in found:
-                changed = changed or c.get("image") != image
-                c["image"] = image
-        if not changed:
+        if not set_images(obj, images):
             return 0        # kubectl sends no patch and prints nothing
         store.update(ctx.cluster, obj)
     except ApiError as exc:
         ctx.error(exc.kubectl_message())
         return 1
+    except ValueError as exc:
+        ctx.error(f"error: {exc}")
+        return 1
     ctx.print(f"{object_ref(obj)} image updated")
     return 0
+
+
+def set_images(obj: dict, images: dict[str, str]) -> bool:
+    """`kubectl set image` on an object (`container=image`, `*` for every container) in place:
+    the pod's containers, or its template's (Job/DaemonSet, a CronJob's jobTemplate). Returns
+    whether an image changed; a container that is not there is kubectl's error (ValueError)."""
+    kind = obj["kind"]
+    spec = obj["spec"] if kind == "Pod" else (
+        obj["spec"]["jobTemplate"]["spec"]["template"]["spec"] if kind == "CronJob" else obj["spec"]["template"]["spec"])
+    containers = [*spec.get("initContainers", []), *spec.get("containers", [])]
+    changed = False
+    for container, image in images.items():
+        found = [c for c in containers if container in ("*", c["name"])]
+        if not found:
+            raise ValueError(f'unable to find container named "{container}"')
+        for c in found:
+            changed = changed or c.get("image") != image
+            c["image"] = image
+    return changed
 
 
 def cmd_events(ctx: Context, args) -> int:
@@ -536,8 +544,6 @@ def register_verb(name: str, configure, handler) -> None:
 def go_duration(text: str) -> float:
     """A Go duration as kubectl's flags take it (`90s`, `1m30s`, `1.5h`, `0`), in seconds; a bare
     number is taken as seconds too."""
-    import re
-
     units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
     try:
         return float(text)

@@ -13,6 +13,9 @@ import jsonpatch
 
 from cluster.errors import ApiError, BadRequest
 
+# where client-side `kubectl apply` keeps the configuration it applied last (three_way_patch's "original")
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
 # field name -> merge key, as in the Kubernetes Go types' `patchMergeKey` tags
 MERGE_KEYS = {
     "containers": "name",

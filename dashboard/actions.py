@@ -16,12 +16,12 @@ from django.db import transaction
 from cluster import manifests, store
 from cluster.errors import ApiError, NotFound
 from cluster.kinds import UnknownResource, resource_for, resource_for_manifest
+from cluster.kubectl import set_images
 from cluster.models import Cluster, ControllerRevision, DaemonSet, Job
-from cluster.patching import three_way_patch
+from cluster.patching import LAST_APPLIED, three_way_patch
 from controllers import chaos, simulation
 from dashboard import live
 
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 EXAMPLES_DIR = Path(settings.BASE_DIR) / "examples"
 EXAMPLES = {
     "daemonset": ("my-first-daemonset.yaml", "The chapter's DaemonSet"),
@@ -247,13 +247,11 @@ def set_ds_image(cluster, user, namespace: str, name: str, container: str, image
     image = image.strip()
     if not image:
         raise ValueError("an image is required")
-    row = store.get(cluster, "DaemonSet", namespace, name)
-    obj = row.to_dict()
-    containers = obj["spec"]["template"]["spec"]["containers"]
-    target = next((c for c in containers if c["name"] == container), containers[0])
-    target["image"] = image
-    store.update(cluster, obj)
-    kubectl = f"kubectl set image ds/{name} {target['name']}={image}" + (f" -n {namespace}" if namespace != "default" else "")
+    obj = store.get(cluster, "DaemonSet", namespace, name).to_dict()
+    container = container or obj["spec"]["template"]["spec"]["containers"][0]["name"]
+    if set_images(obj, {container: image}):
+        store.update(cluster, obj)
+    kubectl = f"kubectl set image ds/{name} {container}={image}" + (f" -n {namespace}" if namespace != "default" else "")
     record(cluster, user, "update", f"Set the image of {name} to {image}: a new revision, so the controller rolls it out node by node",
            kubectl, kind="DaemonSet", namespace=namespace, name=name)
     return Result(f"daemonset.apps/{name} image updated", kubectl)

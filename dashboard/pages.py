@@ -41,9 +41,14 @@ class Page:
     section = ""
     title = ""
     regions: ClassVar[tuple[str, ...]] = ()
+    prefix: ClassVar[str] = ""                    # an object page's partials are named `<prefix>-<region>`
     state: dict = field(default_factory=dict)   # what the consumer remembers between frames
 
     # -- shared --------------------------------------------------------------------------------
+    def partial(self, region: str) -> str:
+        """The template partial that renders `region` (for a page, an htmx request or a frame)."""
+        return f"{self.template}#{self.prefix}-{region}" if self.prefix else f"{self.template}#{region}"
+
     def base(self, oob: bool = False) -> dict:
         return {"cluster_name": self.cluster.name, "viewer": self.viewer, "clock": p.clock_view(self.cluster),
                 "oob": oob}
@@ -488,7 +493,6 @@ class ObjectPage(Page):
     """A page about one object: while it does not exist the page says so, and when it appears
     (or goes) the whole page body is sent once, then regions as usual."""
 
-    prefix = ""
     model = None
 
     def exists(self) -> bool:
@@ -501,7 +505,7 @@ class ObjectPage(Page):
             self.state["exists"] = exists
             ctx = {**self.base(oob=True), **self.page_context()}
             return (render_partial(f"{COMPONENTS}#clock", self.base(oob=True))
-                    + render_partial(f"{self.template}#{self.prefix}-main", ctx))
+                    + render_partial(self.partial("main"), ctx))
         self.state["exists"] = exists
         return super().frame(keys) if exists else (super().frame({"clock"}) if "clock" in keys else "")
 
@@ -520,7 +524,7 @@ class ObjectPage(Page):
         if not regions:
             return ""
         ctx = {**self.base(oob=True), **self.page_context()}
-        return "".join(render_partial(f"{self.template}#{self.prefix}-{r}", ctx) for r in self.regions if r in regions)
+        return "".join(render_partial(self.partial(r), ctx) for r in self.regions if r in regions)
 
 
 class DaemonSetPage(ObjectPage):

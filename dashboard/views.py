@@ -51,8 +51,7 @@ def _render_page(request, page_cls: type[Page], cluster_name: str, **kwargs) -> 
     template = page.template
     region = request.GET.get("region")
     if request.headers.get("HX-Request") and region in getattr(page, "partials", page.regions):
-        prefix = getattr(page, "prefix", "")      # an object page's partials: `job-attempts`, `ds-nodes`…
-        template += "#" + (f"{prefix}-{region}" if prefix else region)
+        template = page.partial(region)
     return render(request, template, context)
 
 

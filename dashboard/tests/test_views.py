@@ -301,21 +301,7 @@ def test_an_htmx_request_for_one_region_of_an_object_page_gets_that_region(clien
     named with the page's prefix: `ds-nodes`, `job-attempts`, `cj-jobs`)."""
     actions.apply_yaml(cluster, None, actions.example_text("job"))
     simulation.run_until_idle(cluster)
-    actions.apply_yaml(cluster, None, """apiVersion: batch/v1
-kind: CronJob
-metadata:
-  name: tick
-spec:
-  schedule: "*/5 * * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          restartPolicy: OnFailure
-          containers:
-          - name: c
-            image: busybox
-""")
+    actions.apply_yaml(cluster, None, EVERY_MINUTE.replace("every-minute", "tick"))
     job = Job.objects.get(cluster=cluster, namespace="default", name="hello-world")
     for path, regions in (("/c/default/ds/default/my-first-daemonset/", ("head", "status", "nodes", "rollout", "history", "events")),
                           (f"/c/default/jobs/default/{job.name}/", ("head", "status", "indexes", "attempts", "logs", "events")),
