@@ -110,7 +110,7 @@ def views(queryset: QuerySet, *extra: str) -> list:
     if model.kind in NO_SPEC_KINDS:
         raise ValueError(f"{model.kind} has no spec and status columns to view")
     n = len(extra)
-    rows = _fetch(queryset.values_list(*extra, "pk", "resource_version"))
+    rows = fetch(queryset.values_list(*extra, "pk", "resource_version"))
     table = model._meta.db_table
     known = _versions.get
     parts: list = [None] * len(rows)
@@ -126,7 +126,7 @@ def views(queryset: QuerySet, *extra: str) -> list:
         pks = list(missing)
         for start in range(0, len(pks), CHUNK):
             chunk = model.objects.filter(pk__in=pks[start:start + CHUNK])
-            for row in _fetch(chunk.values_list(*extra, "pk", "resource_version", "metadata", "spec", "status")):
+            for row in fetch(chunk.values_list(*extra, "pk", "resource_version", "metadata", "spec", "status")):
                 i = missing[row[n]]
                 rows[i] = row[:n + 2]     # the extra columns as read with the JSON (a newer version)
                 parts[i] = found = _decoded_parts(row[n + 2], row[n + 3], row[n + 4])
@@ -146,7 +146,9 @@ def views(queryset: QuerySet, *extra: str) -> list:
     return out
 
 
-def _fetch(queryset: QuerySet) -> list:
+def fetch(queryset: QuerySet) -> list:
+    """A values_list queryset's rows as the driver returns them (JSON columns as their text,
+    to be decoded through `decode`), without Django's per-value converters."""
     compiler = queryset.query.get_compiler(queryset.db)
     sql, params = compiler.as_sql()
     with connections[queryset.db].cursor() as cur:

@@ -412,7 +412,7 @@ def create_many(cluster: Cluster, objs: Iterable[dict], *, dry_run: bool = False
         changes.append(_change(cluster, Change.ADDED, obj))
     memo: dict = {}
     for model, rows in by_model.items():
-        _insert(model, rows, memo)
+        insert_rows(model, rows, memo)
     _log(cluster, changes, [_touched(Change.ADDED, o) for o in prepared], memo)
     return prepared
 
@@ -1057,8 +1057,11 @@ def _columns_of(model) -> list:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
 
 
-def _insert(model, rows: list[dict], memo: dict | None = None) -> None:
-    """One INSERT executed for every row (bulk_create's per-field compilation is the slow part)."""
+def insert_rows(model, rows: list[dict], memo: dict | None = None) -> None:
+    """One INSERT executed for every row (bulk_create's per-field compilation is the slow part).
+    Rows are column values by attribute name (`cluster_id`, not `cluster`); a column left out
+    gets its field's default. Also used for the controllers' own records (decisions, Job
+    attempts): Kubernetes objects are written only through `create`/`update`."""
     fields = _columns_of(model)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
@@ -1140,7 +1143,7 @@ def _remove(rows: list[KubeObject]) -> None:
 
 
 def _log(cluster: Cluster, changes: list[dict], touched: list[Touched], memo: dict | None = None) -> None:
-    _insert(Change, changes, memo)
+    insert_rows(Change, changes, memo)
     for fn in _in_transaction:
         fn(cluster, touched)
     cluster_id = cluster.pk

@@ -3,7 +3,7 @@
 A Job pass (`syncJob`): claim the Job's pods, plan, then in this order strip the tracking
 finalizer from the pods just counted, delete, create (slow-start batches), write the status if
 it changed, keep the back-off record and the attempts history (every pod the Job ever ran, for
-the dashboard's retry timeline), and record events and decisions. A CronJob pass creates the
+the dashboard's retry timeline: a `JobAttempt` row each), and record events and decisions. A CronJob pass creates the
 Job that is due, deletes what the concurrency policy or the history limits say, and asks to be
 woken at the next schedule time.
 """
@@ -14,7 +14,7 @@ from cluster.models import CronJob, Job, Pod
 from cluster.selectors import matches, selector_requirements
 from controllers import cronjob_plan, job_plan
 from controllers.engine import Result, Step, per_key, register
-from controllers.models import ControllerMemory
+from controllers.models import ControllerMemory, JobAttempt
 
 JOB_COMPONENT = "job-controller"
 CRONJOB_COMPONENT = "cronjob-controller"
@@ -37,6 +37,14 @@ def _release_orphaned_pods(step: Step, namespace: str, name: str, keep_uid: str 
     pods = [p for p in rows.exclude(owner_uid=keep_uid) if TRACKING_FINALIZER in (p.metadata.get("finalizers") or [])]
     if pods:
         store.update_many(step.cluster, [_without_finalizer(p) for p in pods])
+
+
+def _forget_deleted_jobs(step: Step) -> None:
+    """What the controller kept about Jobs that are gone (back-off records, attempts) goes too,
+    as a Job's entries leave kube-controller-manager's memory when the Job is deleted."""
+    alive = Job.objects.filter(cluster=step.cluster).values("uid")
+    JobAttempt.objects.filter(cluster=step.cluster).exclude(job_uid__in=alive).delete()
+    ControllerMemory.objects.filter(cluster=step.cluster, controller="job").exclude(owner_uid__in=alive).delete()
 
 
 def claim_job_pods(step: Step, job: dict) -> list[reading.Stored]:
@@ -81,6 +89,8 @@ def reconcile_job(step: Step, key: str) -> Result:
     row = Job.objects.filter(cluster=step.cluster, namespace=namespace, name=name).first()
     if row is None or row.deletion_timestamp:
         _release_orphaned_pods(step, namespace, name)
+        if row is None:
+            _forget_deleted_jobs(step)
         return Result.done()
     _release_orphaned_pods(step, namespace, name, keep_uid=row.uid)
     job = row.to_dict()
@@ -117,14 +127,61 @@ def reconcile_job(step: Step, key: str) -> Result:
             step.decide(JOB_COMPONENT, verb, text, kind="Job", namespace=namespace, name=name)
         if created:
             step.decide(JOB_COMPONENT, "create", f"created {', '.join(created)}", kind="Job", namespace=namespace, name=name)
-    data = {  # pods created in this pass join the history on the next (their ADDED wakes us)
-        "backoff": plan.backoff_record,
-        "attempts": job_plan.job_attempts(job, pod_dicts, memory.data.get("attempts", []), shared_pods=True),
-    }
+    data = {"backoff": plan.backoff_record}
     if data != memory.data:
         memory.data = data
         memory.save(update_fields=["data"])
+    record_attempts(step, job, pods)  # pods created in this pass join on the next (their ADDED wakes us)
     return Result.after(plan.requeue_after)
+
+
+def record_attempts(step: Step, job: dict, pods: list[reading.Stored]) -> None:
+    """Keep the Job's attempts history, a `JobAttempt` row per pod it ran, equal to what
+    `job_plan.job_attempts` makes of the previous history and the pods, writing only the rows
+    of pods that are new, changed (another resourceVersion) or gone."""
+    uid = job["metadata"]["uid"]
+    rows = JobAttempt.objects.filter(cluster=step.cluster, job_uid=uid)
+    known = {pod: (pk, version, gone) for pod, pk, version, gone
+             in rows.values_list("pod", "pk", "pod_resource_version", "gone")}
+    present: set[str] = set()
+    new, changed = [], {}
+    for handle in pods:
+        view = handle.view()
+        name = view["metadata"]["name"]
+        present.add(name)
+        found = known.get(name)
+        if found is None:
+            new.append((handle, job_plan.attempt_of(view, shared=True)))
+        elif found[1] != handle.resource_version or found[2]:
+            changed[name] = (handle, job_plan.attempt_of(view, shared=True))
+    vanished = {name for name, (_, _, gone) in known.items() if not gone and name not in present}
+    if not (new or changed or vanished):
+        return
+    new.sort(key=lambda pair: job_plan.attempt_order(pair[0].view()))
+    rewritten = [*changed, *vanished]
+    doomed = [known[name][0] for name in rewritten]
+    # The history before this pass, in its order (the whole of it when new attempts need their
+    # back-off worked out; else the entries rewritten).
+    wanted = rows if new or len(doomed) > reading.CHUNK else JobAttempt.objects.filter(pk__in=doomed)
+    history: dict[str, dict] = {}
+    for name, text in reading.fetch(wanted.order_by("created", "pod").values_list("pod", "data")):
+        entry = reading.decode(text)  # shared: replaced below, never changed
+        if name in vanished:
+            entry = {**entry, "gone": True}
+        elif name in changed:
+            entry = {**entry, **changed[name][1]}
+        history[name] = entry
+    entries = [fresh for _, fresh in new]
+    job_plan.set_backoffs(job, [*history.values(), *entries], entries)
+    # A changed entry's row is deleted and inserted again: one INSERT for all rows, no upsert.
+    for start in range(0, len(doomed), reading.CHUNK):
+        JobAttempt.objects.filter(pk__in=doomed[start:start + reading.CHUNK]).delete()
+    write = [{"cluster_id": step.cluster.pk, "job_uid": uid, "pod": name, "created": history[name].get("created") or "",
+              "pod_resource_version": changed[name][0].resource_version if name in changed else known[name][1],
+              "gone": name in vanished, "data": history[name]} for name in rewritten]
+    write += [{"cluster_id": step.cluster.pk, "job_uid": uid, "pod": entry["pod"], "created": entry.get("created") or "",
+               "pod_resource_version": handle.resource_version, "gone": False, "data": entry} for handle, entry in new]
+    store.insert_rows(JobAttempt, write)
 
 
 def reconcile_cronjob(step: Step, key: str) -> Result:

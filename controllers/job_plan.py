@@ -1289,6 +1289,8 @@ def job_attempts(
     restarts, backoffSeconds (the back-off that preceded this pod's creation), gone.
     ``shared_pods``: the pods are shared read-only views (`cluster.reading`), never changed in
     place, so a pod's entry is remembered until its metadata, spec or status is another value.
+    (The Job controller keeps this history a row per attempt, `controllers.job.record_attempts`,
+    which writes only what changed; its tests check it equals this.)
     """
     attempts = {a["pod"]: dict(a) for a in previous_attempts}
     present = {_name(p) for p in pods}
@@ -1296,27 +1298,42 @@ def job_attempts(
         if name not in present:
             attempt["gone"] = True
     new: list[dict] = []
-    for pod in sorted(pods, key=lambda p: (_meta(p).get("creationTimestamp") or "", _name(p))):
-        fresh = _remembered_attempt(pod) if shared_pods else _attempt_from_pod(pod)
+    for pod in sorted(pods, key=attempt_order):
+        fresh = attempt_of(pod, shared=shared_pods)
         known = attempts.get(fresh["pod"])
         if known is None:
             attempts[fresh["pod"]] = fresh
             new.append(fresh)
         else:
             known.update(fresh)
-    if new:
-        history = _FinishedAttempts(attempts.values(), new, has_backoff_limit_per_index(job))
-        for position, fresh in enumerate(new):
-            fresh["backoffSeconds"] = history.backoff_before(fresh, position)
+    set_backoffs(job, attempts.values(), new)
     return sorted(attempts.values(), key=lambda a: (a.get("created") or "", a["pod"]))
+
+
+def attempt_order(pod: dict) -> tuple[str, str]:
+    """The order in which new attempts join the history: by creation, then name."""
+    return _meta(pod).get("creationTimestamp") or "", _name(pod)
 
 
 _ATTEMPTS = ViewMemo()
 
 
-def _remembered_attempt(pod: dict) -> dict:
+def attempt_of(pod: dict, *, shared: bool = False) -> dict:
+    """A pod's attempt entry, without backoffSeconds (`set_backoffs` adds it to new ones).
+    ``shared``: the pod is a shared read-only view, so its entry is remembered (a copy is given)."""
+    if not shared:
+        return _attempt_from_pod(pod)
     parts = (pod.get("metadata"), pod.get("spec"), pod.get("status"))
     return dict(_ATTEMPTS.get(parts, lambda: _attempt_from_pod(pod)))
+
+
+def set_backoffs(job: dict, attempts: Iterable[dict], new: list[dict]) -> None:
+    """Give each new attempt the back-off that preceded it. ``attempts``: the whole history, in
+    order (the earlier attempts, then the new ones, as `job_attempts` builds it)."""
+    if new:
+        history = _FinishedAttempts(attempts, new, has_backoff_limit_per_index(job))
+        for position, fresh in enumerate(new):
+            fresh["backoffSeconds"] = history.backoff_before(fresh, position)
 
 
 class _FinishedAttempts:

@@ -64,6 +64,32 @@ class Decision(models.Model):
         return f"{self.time:%H:%M:%S} {self.controller} {self.verb}: {self.message}"
 
 
+class JobAttempt(models.Model):
+    """One pod a Job ran, kept after the pod is gone: the dashboard's retry timeline.
+
+    `data` is the attempt as `controllers.job_plan.job_attempts` describes it (pod, index,
+    node, phase, created, started, finished, exitCode, reason, restarts, backoffSeconds,
+    gone). A row per attempt, so that a pass writes only the attempts whose pod changed.
+    """
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    job_uid = models.CharField(max_length=36)
+    pod = models.CharField(max_length=253)
+    created = models.CharField(max_length=32, blank=True, help_text="The pod's creationTimestamp (orders the timeline)")
+    pod_resource_version = models.BigIntegerField(help_text="The pod version this entry was read from")
+    gone = models.BooleanField(default=False, help_text="The pod was deleted")
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["created", "pod"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "job_uid", "pod"], name="jobattempt_unique_pod")
+        ]
+
+    def __str__(self) -> str:
+        return self.pod
+
+
 class ControllerMemory(models.Model):
     """Small per-object state a real controller holds in memory (back-off records, expectations)."""
 

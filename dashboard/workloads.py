@@ -249,8 +249,8 @@ def _t(value) -> datetime | None:
         return None
 
 
-def _from_memory(entry: dict) -> dict:
-    """One attempt record from the Job controller's memory, whatever its key style."""
+def _from_history(entry: dict) -> dict:
+    """One attempt record of the Job controller's history (`JobAttempt.data`), whatever its key style."""
     def pick(*keys):
         for k in keys:
             if k in entry and entry[k] is not None:
@@ -294,13 +294,13 @@ def _from_pod(pod: dict) -> dict:
     }
 
 
-def job_attempts(memory: dict, pods: list[dict], now: datetime) -> list[Attempt]:
-    """The Job's pod attempts, oldest first: the controller's memory (deleted pods included), then
-    what the live pods say (fresher). Without memory, only the pods that still exist are known."""
+def job_attempts(history: list[dict], pods: list[dict], now: datetime) -> list[Attempt]:
+    """The Job's pod attempts, oldest first: the controller's history (deleted pods included),
+    then what the live pods say (fresher). Without history, only the pods that still exist are known."""
     merged: dict[str, dict] = {}
-    for entry in memory.get("attempts") or []:
+    for entry in history:
         if isinstance(entry, dict) and entry.get("pod"):
-            merged[entry["pod"]] = _from_memory(entry)
+            merged[entry["pod"]] = _from_history(entry)
     live = {p["metadata"]["name"]: p for p in pods}
     for name, rec in merged.items():
         if name not in live:
@@ -652,7 +652,7 @@ def _logs(job: dict, attempts: list[Attempt], pods: dict[str, dict], now: dateti
 
 def job_view(cluster, namespace: str, name: str) -> JobView:
     from controllers.job_plan import parse_indexes_from_string
-    from controllers.models import ControllerMemory
+    from controllers.models import ControllerMemory, JobAttempt
 
     now = cluster.sim_now
     url = owner_url(cluster.name, "Job", namespace, name)
@@ -672,7 +672,8 @@ def job_view(cluster, namespace: str, name: str) -> JobView:
     memory = ControllerMemory.objects.filter(cluster=cluster, controller="job", owner_uid=row.uid).first()
     memory = memory.data if memory else {}
     pod_rows = {p.name: p.to_dict() for p in Pod.objects.filter(cluster=cluster, owner_uid=row.uid)}
-    attempts = job_attempts(memory, list(pod_rows.values()), now)
+    history = list(JobAttempt.objects.filter(cluster=cluster, job_uid=row.uid).values_list("data", flat=True))
+    attempts = job_attempts(history, list(pod_rows.values()), now)
     cells = printers.row_cells(job, now)
     status_word = cells[1]
     conditions_true = {c.get("type"): c for c in status.get("conditions") or [] if c.get("status") == "True"}

@@ -13,8 +13,10 @@ from cluster.models import Change, CronJob, Event, Job, Pod
 from cluster.timeutil import parse_time
 from controllers import chaos
 from controllers.engine import Step
+from controllers import job as job_controller
 from controllers.job import reconcile_cronjob, reconcile_job
-from controllers.models import ControllerMemory
+from controllers.job_plan import job_attempts
+from controllers.models import ControllerMemory, JobAttempt
 from controllers.tests.conftest import add_nodes, seconds
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +80,7 @@ def test_a_failing_job_makes_backoff_limit_plus_one_pods_with_growing_gaps(clust
         ("FailureTarget", "BackoffLimitExceeded"), ("Failed", "BackoffLimitExceeded")]
     event = Event.objects.get(involved_kind="Job", reason="BackoffLimitExceeded")
     assert event.to_dict()["message"] == "Job has reached the specified backoff limit"
-    attempts = ControllerMemory.objects.get(controller="job").data["attempts"]
+    attempts = [a.data for a in JobAttempt.objects.all()]
     assert [a["exitCode"] for a in attempts] == [1] * 5
     assert [a["backoffSeconds"] for a in attempts] == [0, 10, 20, 40, 80]
     assert changes_of_one_pass(cluster, engine, reconcile_job, "default/hello-world") == 0
@@ -130,8 +132,11 @@ def test_ttl_after_finished_deletes_the_job_and_its_pods(cluster, engine):
     store.create(cluster, job_manifest("short", ttlSecondsAfterFinished=20))
     engine.advance(seconds(10))
     assert Job.objects.get().finished
+    assert JobAttempt.objects.count() == 1 and ControllerMemory.objects.filter(controller="job").count() == 1
     engine.advance(seconds(30))
     assert not Job.objects.exists() and not Pod.objects.filter(owner_kind="Job").exists()
+    # what the controller kept about the Job goes with it
+    assert not JobAttempt.objects.exists() and not ControllerMemory.objects.filter(controller="job").exists()
 
 
 def test_a_deleted_running_job_pod_is_replaced_and_counted_failed(cluster, engine):
@@ -144,6 +149,41 @@ def test_a_deleted_running_job_pod_is_replaced_and_counted_failed(cluster, engin
     job = Job.objects.get()
     assert job.status["failed"] == 1
     assert Pod.objects.filter(owner_kind="Job", deletion_timestamp__isnull=True).exclude(name=pod.name).count() == 1
+
+
+@pytest.mark.parametrize("spec", [
+    {"parallelism": 2, "completions": 3, "backoffLimit": 5},
+    {"parallelism": 3, "completions": 3, "completionMode": "Indexed", "backoffLimitPerIndex": 1, "backoffLimit": None},
+], ids=["parallel", "indexed-per-index"])
+def test_the_attempt_rows_are_the_history_job_attempts_describes_pass_after_pass(cluster, engine, monkeypatch, spec):
+    """The controller writes only the attempts that changed; after every pass the rows must be
+    what `job_attempts` makes of the rows before it and the pods the pass saw."""
+    add_nodes(cluster, "node-1", "node-2")
+    record, checked = job_controller.record_attempts, []
+
+    def checking(step, job, pods):
+        before = [a.data for a in JobAttempt.objects.filter(job_uid=job["metadata"]["uid"])]
+        record(step, job, pods)
+        after = [a.data for a in JobAttempt.objects.filter(job_uid=job["metadata"]["uid"])]
+        assert after == job_attempts(job, [p.view() for p in pods], before)
+        checked.append(len(after))
+
+    monkeypatch.setattr(job_controller, "record_attempts", checking)
+    store.create(cluster, job_manifest("flaky", command=["sh", "-c", "sleep 5; exit 1"],
+                                       **{k: v for k, v in spec.items() if v is not None}))
+    engine.advance(seconds(8))
+    doomed = Pod.objects.filter(owner_kind="Job").order_by("name").first()
+    chaos.kill_pod(cluster, "default", doomed.name)  # deleted: its attempt stays, gone
+    engine.run_until_idle()
+    rows = list(JobAttempt.objects.all())
+    live = set(Pod.objects.filter(owner_kind="Job").values_list("name", flat=True))
+    assert {r.pod for r in rows if not r.gone} == live and max(checked) == len(rows)
+    assert doomed.name in {r.pod for r in rows if r.gone}
+    assert any(r.data["backoffSeconds"] > 0 for r in rows)
+    assert Job.objects.get().status["conditions"][-1]["type"] == "Failed"
+    versions = [(r.pk, r.pod_resource_version, r.data) for r in rows]
+    assert changes_of_one_pass(cluster, engine, reconcile_job, "default/flaky") == 0
+    assert [(r.pk, r.pod_resource_version, r.data) for r in JobAttempt.objects.all()] == versions
 
 
 CRON = {

@@ -102,7 +102,7 @@ def failing_job(status=None):
             "status": status or {"startTime": at(10)}}
 
 
-def memory_attempts(style):
+def history_entries(style):
     exit_key, backoff_key = ("exitCode", "backoffSeconds") if style == "camel" else ("exit_code", "backoff_before")
     rows = []
     for i, (created, finished, backoff) in enumerate([(10, 14, 0), (24, 27, 10), (47, 50, 20)]):
@@ -113,8 +113,8 @@ def memory_attempts(style):
 
 
 @pytest.mark.parametrize("style", ["camel", "snake"])
-def test_attempts_are_read_from_the_job_controllers_memory_in_either_key_style(style):
-    attempts = w.job_attempts({"attempts": memory_attempts(style)}, [], T0 + timedelta(seconds=60))
+def test_attempts_are_read_from_the_job_controllers_history_in_either_key_style(style):
+    attempts = w.job_attempts(history_entries(style), [], T0 + timedelta(seconds=60))
     assert [a.n for a in attempts] == [1, 2, 3]
     assert [a.exit_code for a in attempts] == [1, 1, 1]
     assert [a.backoff_before for a in attempts] == [0, 10, 20]
@@ -123,10 +123,10 @@ def test_attempts_are_read_from_the_job_controllers_memory_in_either_key_style(s
 
 def test_the_timeline_draws_back_off_gaps_and_the_limit_line_and_waits_for_the_next_pod():
     now = T0 + timedelta(seconds=60)
-    memory = {"attempts": memory_attempts("camel"),
-              "backoff": {"failuresAfterLastSuccess": 3, "lastFailureTime": at(50)}}
+    history = history_entries("camel")
+    memory = {"backoff": {"failuresAfterLastSuccess": 3, "lastFailureTime": at(50)}}
     job = failing_job({"startTime": at(10), "failed": 3})
-    tl = w.build_timeline(job, w.job_attempts(memory, [], now), now, memory)
+    tl = w.build_timeline(job, w.job_attempts(history, [], now), now, memory)
     attempts = [r for r in tl.rows if r.kind == "attempt"]
     assert [r.gap["label"] if r.gap else None for r in attempts] == [None, "10 s", "20 s"]
     waiting = next(r for r in tl.rows if r.kind == "waiting")
@@ -137,7 +137,7 @@ def test_the_timeline_draws_back_off_gaps_and_the_limit_line_and_waits_for_the_n
     assert tl.rows[3].limit_after  # the backoffLimit 4 line sits under the 4th row
     assert tl.explain_title == "Why nothing is running:"
     # the axis covers the worst case, so bars never rescale while time passes
-    later = w.build_timeline(job, w.job_attempts(memory, [], now + timedelta(seconds=20)), now + timedelta(seconds=20), memory)
+    later = w.build_timeline(job, w.job_attempts(history, [], now + timedelta(seconds=20)), now + timedelta(seconds=20), memory)
     assert later.span == tl.span and later.axis_start == tl.axis_start
 
 
