@@ -141,6 +141,8 @@ class PodRun:
                 if "message" in waiting:
                     self.pulled.add(container.get("image", ""))
                     self.events.append(("Normal", "Pulled", f'Successfully pulled image "{container.get("image")}" in {PULL_SECONDS:g}s'))
+                else:  # the image manager's word when it pulls nothing (kuberuntime_image.go)
+                    self.events.append(("Normal", "Pulled", f'Container image "{container.get("image")}" already present on machine'))
                 self.events.append(("Normal", "Created", f"Created container: {container['name']}"))
                 self.events.append(("Normal", "Started", f"Started container {container['name']}"))
                 self._start(cs)

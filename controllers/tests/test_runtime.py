@@ -46,6 +46,11 @@ def test_the_second_pod_with_the_same_image_skips_the_pull(cluster, engine):
     created = at(Pod.objects.get(name="b").metadata["creationTimestamp"])
     started = at(pod_status("b")["containerStatuses"][0]["state"]["running"]["startedAt"])
     assert (started - created).total_seconds() == 1
+    # the kubelet's image manager still says so, as kubectl describe pod shows on a real node
+    assert [(e.reason, e.body["message"]) for e in Event.objects.filter(involved_name="b").order_by("resource_version")] == [
+        ("Scheduled", "Successfully assigned default/b to node-1"),
+        ("Pulled", 'Container image "nginx:1.27" already present on machine'),
+        ("Created", "Created container: main"), ("Started", "Started container main")]
 
 
 def test_sleep_30_takes_30_simulated_seconds(cluster, engine):
