@@ -93,7 +93,11 @@ ASGI_APPLICATION = "config.asgi.application"
 SQLITE_OPTIONS = {
     # WAL + IMMEDIATE: every atomic() takes the write lock up front, so a transaction that
     # read first never fails to upgrade ("database is locked"). See docs/architecture.md.
-    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    # 16 KiB pages (for a new database file; SQLite's default is 4 KiB): a pod's row is 2-3 KB
+    # of JSON, and the WAL is checkpointed every 1,000 pages, 16 MB instead of 4 (the Job bench
+    # of 10,000 pods: 10 % less time, docs/performance.md).
+    "init_command": "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA busy_timeout=20000;",
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
 }
