@@ -1,6 +1,8 @@
 """The runtime on a fake (stepped) clock: scheduler, kubelet, node lifecycle, garbage collection."""
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from cluster import store
@@ -292,3 +294,28 @@ def test_the_live_pages_hear_of_an_engine_step_once_with_all_its_controllers_wri
     assert len(heard) == 1
     assert any(t.kind == "Pod" and t.name.startswith("agent-") and t.type == "ADDED" for t in heard[0])  # its pod
     assert any(t.kind == "Pod" and t.name == "bare" and t.type == "MODIFIED" for t in heard[0])  # the binding
+
+
+def test_fast_forwarding_defers_full_collections_until_a_minute_has_passed(monkeypatch):
+    from controllers import engine as engine_module
+
+    collector = engine_module.Collector()
+    before = gc.get_threshold()
+
+    n = len(gc.get_objects()) // 2 + 100_000
+
+    def survivors():  # enough new long-lived containers for Python's rule to run full collections
+        return [[{"i": i}] for i in range(n)]
+
+    full = gc.get_stats()[2]["collections"]
+    kept = survivors()
+    assert gc.get_stats()[2]["collections"] > full          # Python's own rule: some ran
+    with collector.fast_forward(), collector.fast_forward():  # nested runs (a scenario inside a run)
+        full = gc.get_stats()[2]["collections"]
+        kept += survivors()
+        collector.after_step()
+        assert gc.get_stats()[2]["collections"] == full      # none while fast-forwarding...
+        monkeypatch.setattr(collector, "last_full", collector.last_full - collector.PERIOD - 1)
+        collector.after_step()
+        assert gc.get_stats()[2]["collections"] == full + 1  # ...but one a minute
+    assert gc.get_threshold() == before and len(kept) == 2 * n
