@@ -97,7 +97,8 @@ class PodRun:
     # --- the stages -------------------------------------------------------------------------
 
     def _create(self, status: dict) -> tuple[dict, float]:
-        pull = any(c.get("image") not in self.images for c in self.containers)
+        pulls = [c.get("image") not in self.images for c in self.containers]  # per container
+        pull = any(pulls)
         node = self.pod["spec"]["nodeName"]
         status.update(phase="Pending", startTime=self.now_s, hostIP=store.node_ip(node),
                       podIP=pod_ip(self.pod["metadata"]["name"], node))
@@ -108,21 +109,30 @@ class PodRun:
                 "name": c["name"], "image": c.get("image", ""), "imageID": "", "ready": False,
                 "restartCount": 0, "started": False,
                 "state": {"waiting": {"reason": "ContainerCreating",
-                                      **({"message": f'Pulling image "{c.get("image")}"'} if pull else {})}},
+                                      **({"message": f'Pulling image "{c.get("image")}"'} if pulling else {})}},
                 "lastState": {},
             }
-            for c in self.containers
+            for c, pulling in zip(self.containers, pulls)
         ]
         _set_conditions(status, self.now_s, ready=False, reason="ContainersNotReady")
-        if pull:
-            for c in self.containers:
+        for c, pulling in zip(self.containers, pulls):
+            if pulling:
                 self.events.append(("Normal", "Pulling", f'Pulling image "{c.get("image")}"'))
         return status, (PULL_SECONDS if pull else 0.0) + START_SECONDS
 
     def _started_at_creation_end(self, status: dict) -> float:
-        cs = status["containerStatuses"][0]
-        pulling = "message" in (cs["state"].get("waiting") or {})
+        pulling = any("message" in (cs["state"].get("waiting") or {}) for cs in status["containerStatuses"])
         return (PULL_SECONDS if pulling else 0.0) + START_SECONDS
+
+    def _starting(self, name: str, image: str, *, pulled: bool = False) -> None:
+        """The events of a container (re)start: the image manager's word on the image
+        (pkg/kubelet/images/image_manager.go), then Created and Started."""
+        if pulled:
+            self.events.append(("Normal", "Pulled", f'Successfully pulled image "{image}" in {PULL_SECONDS:g}s'))
+        else:
+            self.events.append(("Normal", "Pulled", f'Container image "{image}" already present on machine'))
+        self.events.append(("Normal", "Created", f"Created container: {name}"))
+        self.events.append(("Normal", "Started", f"Started container {name}"))
 
     def _run(self, status: dict) -> tuple[dict | None, float | None]:
         statuses = status["containerStatuses"]
@@ -140,11 +150,7 @@ class PodRun:
                     continue
                 if "message" in waiting:
                     self.pulled.add(container.get("image", ""))
-                    self.events.append(("Normal", "Pulled", f'Successfully pulled image "{container.get("image")}" in {PULL_SECONDS:g}s'))
-                else:  # the image manager's word when it pulls nothing (kuberuntime_image.go)
-                    self.events.append(("Normal", "Pulled", f'Container image "{container.get("image")}" already present on machine'))
-                self.events.append(("Normal", "Created", f"Created container: {container['name']}"))
-                self.events.append(("Normal", "Started", f"Started container {container['name']}"))
+                self._starting(container["name"], container.get("image", ""), pulled="message" in waiting)
                 self._start(cs)
                 changed = True
             elif waiting and waiting.get("reason") == "CrashLoopBackOff":
@@ -154,6 +160,7 @@ class PodRun:
                     wake.append((restart_at - self.now).total_seconds())
                     continue
                 cs["restartCount"] += 1
+                self._starting(container["name"], container.get("image", ""))
                 self._start(cs)
                 changed = True
             if "running" in cs["state"] and not program.forever:
@@ -196,6 +203,7 @@ class PodRun:
         cs["lastState"] = {"terminated": terminated}
         if crash_backoff(cs["restartCount"]) == 0:
             cs["restartCount"] += 1  # the first restart happens at once
+            self._starting(cs["name"], cs.get("image", ""))
             cs["state"] = {"running": {"startedAt": format_time(at)}}
             cs["ready"] = cs["started"] = True
             return

@@ -55,6 +55,24 @@ def test_the_second_pod_with_the_same_image_skips_the_pull(cluster, engine):
         ("Created", "Created container: main"), ("Started", "Started container main")]
 
 
+def test_each_container_of_a_pod_pulls_only_an_image_its_node_lacks(cluster, engine):
+    add_nodes(cluster, "node-1")
+    store.create(cluster, pod_manifest("first", image="nginx:1.27"))
+    engine.run_until_idle()
+    pod = pod_manifest("two", image="nginx:1.27")
+    pod["spec"]["containers"].append({"name": "sidecar", "image": "redis:7"})
+    store.create(cluster, pod)
+    engine.run_until_idle()
+    messages = [(e.reason, e.body["message"]) for e in Event.objects.filter(involved_name="two").order_by("resource_version")]
+    assert [m for r, m in messages if r in ("Pulling", "Pulled")] == [
+        'Pulling image "redis:7"', 'Container image "nginx:1.27" already present on machine',
+        'Successfully pulled image "redis:7" in 3s']
+    created = at(Pod.objects.get(name="two").metadata["creationTimestamp"])
+    started = {cs["name"]: (at(cs["state"]["running"]["startedAt"]) - created).total_seconds()
+               for cs in pod_status("two")["containerStatuses"]}
+    assert started == {"main": 4, "sidecar": 4}  # the pod's containers start together, after its pull
+
+
 def test_sleep_30_takes_30_simulated_seconds(cluster, engine):
     add_nodes(cluster, "node-1")
     store.create(cluster, pod_manifest("nap", command=["sleep", "30"], restart_policy="Never"))
@@ -98,6 +116,11 @@ def test_a_crashing_always_pod_backs_off_10_20_40_seconds(cluster, engine):
     cs = pod_status("crash")["containerStatuses"][0]
     assert cs["state"]["waiting"]["reason"] == "CrashLoopBackOff"
     assert cs["lastState"]["terminated"]["exitCode"] == 1
+    # every start is recorded, restarts too, as `kubectl describe pod` shows them: "(x5 over 85s)"
+    counts = {(e.reason, e.body["message"]): e.body["count"] for e in Event.objects.filter(involved_name="crash")}
+    assert counts[("Pulled", 'Successfully pulled image "busybox:1.36" in 3s')] == 1
+    assert counts[("Pulled", 'Container image "busybox:1.36" already present on machine')] == 4
+    assert counts[("Created", "Created container: main")] == counts[("Started", "Started container main")] == 5
 
 
 def test_crash_a_container_restarts_it_in_place(cluster, engine):
