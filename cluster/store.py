@@ -963,7 +963,7 @@ def _change(cluster: Cluster, type_: str, obj: dict) -> dict:
 
 
 def _row(cluster: Cluster, model: type[KubeObject], obj: dict) -> dict:
-    """An object's row (column values by attribute name) for `_insert`."""
+    """An object's row (column values by attribute name) for `insert_rows`."""
     return {"cluster_id": cluster.pk, **_columns(model, obj)}
 
 
@@ -1060,8 +1060,10 @@ def _columns_of(model) -> list:
 def insert_rows(model, rows: list[dict], memo: dict | None = None) -> None:
     """One INSERT executed for every row (bulk_create's per-field compilation is the slow part).
     Rows are column values by attribute name (`cluster_id`, not `cluster`); a column left out
-    gets its field's default. Also used for the controllers' own records (decisions, Job
-    attempts): Kubernetes objects are written only through `create`/`update`."""
+    gets its field's explicit default, else NULL. Also used for the controllers' own records
+    (decisions, Job attempts): Kubernetes objects are written only through `create`/`update`."""
+    if not rows:
+        return
     fields = _columns_of(model)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))

@@ -98,7 +98,8 @@ class Collector:
     and each one scans them all: up to a second, in whichever pass it falls (13 s of the 10,000
     completion Job bench). While `run_until` or `run_until_idle` runs, the young generations are
     collected as usual (most cyclic garbage dies young) and a full collection runs once a
-    minute of wall time instead; the thresholds are restored when the last such run ends.
+    minute of wall time instead; the thresholds are restored when the last such run ends. (The
+    worker's live slices are short runs: Python's own rule applies between them.)
     """
 
     PERIOD = 60.0  # seconds of wall time between full collections while fast-forwarding

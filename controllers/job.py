@@ -164,7 +164,10 @@ def record_attempts(step: Step, job: dict, pods: list[reading.Stored]) -> None:
     # back-off worked out; else the entries rewritten).
     wanted = rows if new or len(doomed) > reading.CHUNK else JobAttempt.objects.filter(pk__in=doomed)
     history: dict[str, dict] = {}
-    for name, text in reading.fetch(wanted.order_by("created", "pod").values_list("pod", "data")):
+    # ordered here, not by the database: a collation other than code points (PostgreSQL's
+    # locales) would order "x-1-..." and "x-10-..." otherwise than `job_attempts` does
+    for name, text in sorted(reading.fetch(wanted.values_list("pod", "data")),
+                             key=lambda row: ((reading.decode(row[1]).get("created") or ""), row[0])):
         entry = reading.decode(text)  # shared: replaced below, never changed
         if name in vanished:
             entry = {**entry, "gone": True}

@@ -1280,17 +1280,13 @@ class _JobSync:
 # --------------------------------------------------------------------------- attempts history
 
 
-def job_attempts(
-    job: dict, pods: list[dict], previous_attempts: Iterable[dict] = (), *, shared_pods: bool = False
-) -> list[dict]:
+def job_attempts(job: dict, pods: list[dict], previous_attempts: Iterable[dict] = ()) -> list[dict]:
     """Per-pod attempt history for the dashboard; deleted pods stay (``gone: True``).
 
     Each entry: pod, index, node, phase, created, started, finished, exitCode, reason,
     restarts, backoffSeconds (the back-off that preceded this pod's creation), gone.
-    ``shared_pods``: the pods are shared read-only views (`cluster.reading`), never changed in
-    place, so a pod's entry is remembered until its metadata, spec or status is another value.
-    (The Job controller keeps this history a row per attempt, `controllers.job.record_attempts`,
-    which writes only what changed; its tests check it equals this.)
+    This is the history's definition; the Job controller keeps it a row per attempt
+    (`controllers.job.record_attempts`, writing only what changed), tested equal to this.
     """
     attempts = {a["pod"]: dict(a) for a in previous_attempts}
     present = {_name(p) for p in pods}
@@ -1299,7 +1295,7 @@ def job_attempts(
             attempt["gone"] = True
     new: list[dict] = []
     for pod in sorted(pods, key=attempt_order):
-        fresh = attempt_of(pod, shared=shared_pods)
+        fresh = attempt_of(pod)
         known = attempts.get(fresh["pod"])
         if known is None:
             attempts[fresh["pod"]] = fresh

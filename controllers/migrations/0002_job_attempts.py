@@ -17,6 +17,20 @@ def attempts_to_rows(apps, schema_editor):
         row.save(update_fields=["data"])
 
 
+def rows_to_attempts(apps, schema_editor):
+    """Back: each Job's rows become the list in its controller memory again."""
+    memory, attempt = apps.get_model("controllers", "ControllerMemory"), apps.get_model("controllers", "JobAttempt")
+    histories: dict = {}
+    for row in attempt.objects.all():
+        histories.setdefault((row.cluster_id, row.job_uid), []).append(row.data)
+    for (cluster_id, uid), entries in histories.items():
+        entries.sort(key=lambda e: (e.get("created") or "", e["pod"]))
+        row, _ = memory.objects.get_or_create(cluster_id=cluster_id, owner_uid=uid, controller="job",
+                                              defaults={"data": {}})
+        row.data = {**row.data, "attempts": entries}
+        row.save(update_fields=["data"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -42,5 +56,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('cluster', 'job_uid', 'pod'), name='jobattempt_unique_pod')],
             },
         ),
-        migrations.RunPython(attempts_to_rows, migrations.RunPython.noop),
+        migrations.RunPython(attempts_to_rows, rows_to_attempts),
     ]

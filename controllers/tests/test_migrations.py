@@ -1,4 +1,4 @@
-"""The migration that moved the Job attempts history from the controller's memory to rows."""
+"""The migration that moved the Job attempts history from the controller's memory to rows, and back."""
 from __future__ import annotations
 
 import pytest
@@ -28,5 +28,10 @@ def test_the_attempts_in_a_jobs_memory_become_rows_and_leave_the_memory():
     assert [(r.pod, r.gone, r.data) for r in rows] == [("pi-abcde", True, entries[0]), ("pi-fghij", False, entries[1])]
     memory = apps.get_model("controllers", "ControllerMemory").objects.get(owner_uid="uid-1")
     assert memory.data == {"backoff": {"failuresAfterLastSuccess": 1}}
+    executor.loader.build_graph()
+    executor.migrate([BEFORE])  # and back: nothing lost either way
+    apps = executor.loader.project_state([BEFORE]).apps
+    memory = apps.get_model("controllers", "ControllerMemory").objects.get(owner_uid="uid-1")
+    assert memory.data == {"backoff": {"failuresAfterLastSuccess": 1}, "attempts": entries}
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())  # the other tests' schema
