@@ -166,8 +166,7 @@ def record_attempts(step: Step, job: dict, pods: list[reading.Stored]) -> None:
     history: dict[str, dict] = {}
     # ordered here, not by the database: a collation other than code points (PostgreSQL's
     # locales) would order "x-1-..." and "x-10-..." otherwise than `job_attempts` does
-    for name, text in sorted(reading.fetch(wanted.values_list("pod", "data")),
-                             key=lambda row: ((reading.decode(row[1]).get("created") or ""), row[0])):
+    for _, name, text in sorted(reading.fetch(wanted.values_list("created", "pod", "data"))):
         entry = reading.decode(text)  # shared: replaced below, never changed
         if name in vanished:
             entry = {**entry, "gone": True}
